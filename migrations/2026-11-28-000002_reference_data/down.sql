@@ -1,0 +1,3 @@
+DELETE FROM organizations WHERE kind = 'branch' AND code LIKE 'BHXH-%';
+DELETE FROM organizations WHERE code IN ('BNV', 'BHXH');
+DELETE FROM provinces;

@@ -1,0 +1,75 @@
+//! The JSON API under `/api/v1`, the health probes and the OpenAPI document.
+
+pub mod health;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{web, HttpRequest};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::AppError;
+
+/// Largest JSON body accepted (API.md): 64 KiB.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cascade API",
+        description = "Training chain of Vietnam's social-insurance (BHXH) outreach programme: \
+                       master trainers, propagandists, cohorts and verifiable certificates."
+    ),
+    paths(health::healthz, health::readyz),
+    components(schemas(
+        crate::error::ErrorBody,
+        crate::error::ErrorDetail,
+        crate::error::FieldError
+    ))
+)]
+pub struct ApiDoc;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .route(
+            "/api/openapi.json",
+            web::get().to(|| async { web::Json(ApiDoc::openapi()) }),
+        )
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi-ui.json", ApiDoc::openapi()))
+        .service(web::scope("/api/v1"));
+}
+
+/// JSON bodies: at most 64 KiB; every failure answered with the API's error body, never serde's
+/// wording.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_LIMIT)
+        .error_handler(|err, _req: &HttpRequest| {
+            let app = match &err {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => AppError::PayloadTooLarge,
+                JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+                JsonPayloadError::Deserialize(e) if e.is_data() => AppError::InvalidJson(
+                    "The JSON has a field of the wrong type or a missing field.".into(),
+                ),
+                _ => AppError::InvalidJson("The body is not valid JSON.".into()),
+            };
+            tracing::debug!(error = %err, "rejected JSON body");
+            app.into()
+        })
+}
+
+/// A path segment that does not parse (say, a malformed id) names nothing: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        tracing::debug!(error = %err, "unparsable path");
+        AppError::NotFound.into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        tracing::debug!(error = %err, "unparsable query");
+        AppError::BadRequest("The query string has a parameter of the wrong form.".into()).into()
+    })
+}

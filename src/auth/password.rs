@@ -1,0 +1,127 @@
+//! Passwords: argon2id with OWASP's parameters (the argon2 crate's defaults) in PHC strings,
+//! hashed and checked off the async workers, a few at a time.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
+
+use crate::error::AppError;
+
+/// How many hashes run at once: each takes ~19 MiB and a core for ~15 ms, so a burst of logins
+/// must queue rather than starve every other request of CPU and memory.
+fn limiter() -> &'static Semaphore {
+    static LIMIT: OnceLock<Semaphore> = OnceLock::new();
+    LIMIT.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Semaphore::new(cores.max(2))
+    })
+}
+
+fn argon2() -> Argon2<'static> {
+    Argon2::default()
+}
+
+/// Hashes synchronously (for the command line and seeding).
+pub fn hash_blocking(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+/// Checks synchronously; a malformed stored hash counts as a mismatch.
+pub fn verify_blocking(phc: &str, password: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// True when the stored hash was made with other parameters than today's, so a successful login
+/// should store a fresh one.
+pub fn needs_rehash(phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return true;
+    };
+    let current = argon2::Params::default();
+    let Ok(params) = argon2::Params::try_from(&parsed) else {
+        return true;
+    };
+    parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(argon2::Version::V0x13 as u32)
+        || params.m_cost() != current.m_cost()
+        || params.t_cost() != current.t_cost()
+        || params.p_cost() != current.p_cost()
+}
+
+/// A hash of nothing anyone knows, checked for unknown users so that the time to answer does not
+/// reveal whether an account exists.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_blocking("cascade-dummy-password-for-timing")
+            .unwrap_or_else(|_| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into())
+    })
+}
+
+pub async fn hash(password: String) -> Result<String, AppError> {
+    let _permit = limiter().acquire().await.map_err(AppError::internal)?;
+    actix_web::web::block(move || hash_blocking(&password))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// Checks `password` against `phc`, or against a dummy hash when there is no account (`None`),
+/// taking the same time either way.
+pub async fn verify(phc: Option<String>, password: String) -> Result<bool, AppError> {
+    let _permit = limiter().acquire().await.map_err(AppError::internal)?;
+    actix_web::web::block(move || match phc {
+        Some(phc) => verify_blocking(&phc, &password),
+        None => {
+            let _ = verify_blocking(dummy_hash(), &password);
+            false
+        }
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_argon2id_phc_and_verifies() {
+        let phc = hash_blocking("mật khẩu rất dài").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_blocking(&phc, "mật khẩu rất dài"));
+        assert!(!verify_blocking(&phc, "mat khau rat dai"));
+        assert!(!needs_rehash(&phc));
+    }
+
+    #[test]
+    fn weaker_parameters_need_rehash() {
+        let weak = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8192, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = weak
+            .hash_password(b"password123", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_blocking(&phc, "password123"));
+        assert!(needs_rehash(&phc));
+    }
+
+    #[test]
+    fn malformed_hash_never_verifies() {
+        assert!(!verify_blocking("not a hash", "anything"));
+    }
+}

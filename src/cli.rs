@@ -1,0 +1,119 @@
+//! The commands of `cascade --help`: serve, migrate, create-admin, seed-demo.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db::{self, Database, Db};
+use crate::startup::{AppState, Application};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cascade",
+    version,
+    about = "Cascade: master trainers, propagandists and verifiable certificates for the BHXH outreach programme"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web service (applies migrations first).
+    Serve {
+        /// Load the demo data (as `seed-demo` does) before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply migrations and the reference data, then exit.
+    Migrate,
+    /// Create an administrator; the password is read from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// Organisation code (default: the state agency BNV).
+        #[arg(long, default_value = "BNV")]
+        organization: String,
+    },
+    /// Load demo people, courses and cohorts for a newcomer to click through; prints the logins.
+    SeedDemo,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Serve { demo } => serve(config, demo),
+        Command::Migrate => with_database(&config, |url| {
+            let n = db::migrate(url)?;
+            println!("migrations applied: {n}");
+            Ok(())
+        }),
+        Command::CreateAdmin {
+            username,
+            full_name,
+            organization,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            with_database(&config, |url| {
+                db::migrate(url)?;
+                crate::demo::create_admin(url, &username, &full_name, &organization, &password)?;
+                println!("administrator `{username}` is ready");
+                Ok(())
+            })
+        }
+        Command::SeedDemo => with_database(&config, |url| {
+            db::migrate(url)?;
+            let logins = crate::demo::seed(url)?;
+            crate::demo::print_logins(&logins);
+            Ok(())
+        }),
+    }
+}
+
+/// Opens the database (starting the private cluster if needed), runs `f`, and closes it again.
+fn with_database(
+    config: &Config,
+    f: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<ExitCode, String> {
+    let database = Database::open(config)?;
+    let result = f(&database.url);
+    database.close();
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+fn serve(config: Config, demo: bool) -> Result<ExitCode, String> {
+    let database = Database::open(&config)?;
+    let result = serve_on(config, &database.url, demo);
+    // the private cluster stops after the server has drained its requests
+    database.close();
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
+    let applied = db::migrate(url)?;
+    tracing::info!(applied, "database migrated");
+    if demo {
+        let logins = crate::demo::seed(url)?;
+        crate::demo::print_logins(&logins);
+    }
+    let db = Db::connect(url, config.db_pool_size)?;
+    let state = AppState::new(config, db)?;
+    let bind = state.config.bind;
+    let public_url = state.config.public_url.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(state).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        tracing::info!(%bind, %public_url, "Cascade is serving; Ctrl-C stops it");
+        app.run_until_stopped()
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
+}

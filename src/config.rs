@@ -1,0 +1,187 @@
+//! Settings read from the environment (and an optional `.env`), checked once at start-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A setting that could not be used; start-up stops with this message, which names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where PostgreSQL is; `None` runs a private cluster under `data_dir/postgres`.
+    pub database_url: Option<String>,
+    pub bind: SocketAddr,
+    /// The address people reach Cascade at, used in QR codes and links (no trailing slash).
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub jwt_secret_file: Option<PathBuf>,
+    pub signing_key_file: Option<PathBuf>,
+    /// Connections in the pool.
+    pub db_pool_size: u32,
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` when one exists.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    variable: ".env",
+                    message: format!("cannot read the .env file: {e}"),
+                })
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the settings from any lookup function, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = match non_empty("DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Some(url)
+            }
+            Some(_) => {
+                return Err(ConfigError {
+                    variable: "DATABASE_URL",
+                    message: "must be a postgres:// or postgresql:// URL".into(),
+                })
+            }
+            None => None,
+        };
+
+        let bind = match non_empty("CASCADE_BIND") {
+            Some(v) => v.parse().map_err(|_| ConfigError {
+                variable: "CASCADE_BIND",
+                message: format!("`{v}` is not an address and port such as 127.0.0.1:8080"),
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+
+        let public_url = match non_empty("CASCADE_PUBLIC_URL") {
+            Some(v) => {
+                let v = v.trim_end_matches('/').to_string();
+                if !(v.starts_with("http://") || v.starts_with("https://")) || v.contains(' ') {
+                    return Err(ConfigError {
+                        variable: "CASCADE_PUBLIC_URL",
+                        message: format!("`{v}` is not an http:// or https:// address"),
+                    });
+                }
+                v
+            }
+            None => format!("http://{bind}"),
+        };
+
+        let data_dir =
+            PathBuf::from(non_empty("CASCADE_DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let file = |name: &'static str| -> Result<Option<PathBuf>, ConfigError> {
+            match non_empty(name) {
+                Some(p) => {
+                    let path = PathBuf::from(p);
+                    if path.is_file() {
+                        Ok(Some(path))
+                    } else {
+                        Err(ConfigError {
+                            variable: name,
+                            message: format!("no readable file at {}", path.display()),
+                        })
+                    }
+                }
+                None => Ok(None),
+            }
+        };
+        let jwt_secret_file = file("CASCADE_JWT_SECRET_FILE")?;
+        let signing_key_file = file("CASCADE_SIGNING_KEY_FILE")?;
+
+        let db_pool_size = match non_empty("CASCADE_DB_POOL_SIZE") {
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=200).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "CASCADE_DB_POOL_SIZE",
+                        message: format!("`{v}` is not a number from 1 to 200"),
+                    })
+                }
+            },
+            None => 10,
+        };
+
+        Ok(Config {
+            database_url,
+            bind,
+            public_url,
+            data_dir,
+            jwt_secret_file,
+            signing_key_file,
+            db_pool_size,
+        })
+    }
+
+    /// Where the private PostgreSQL cluster lives when `DATABASE_URL` is unset.
+    pub fn private_cluster_dir(&self) -> PathBuf {
+        self.data_dir.join("postgres")
+    }
+
+    pub fn data_path(&self, name: &str) -> PathBuf {
+        Path::new(&self.data_dir).join(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert!(c.database_url.is_none());
+    }
+
+    #[test]
+    fn bad_bind_address_names_the_variable() {
+        let e = config(&[("CASCADE_BIND", "localhost")]).unwrap_err();
+        assert_eq!(e.variable, "CASCADE_BIND");
+        assert!(e.to_string().starts_with("CASCADE_BIND: "));
+    }
+
+    #[test]
+    fn bad_database_url_names_the_variable() {
+        let e = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(e.variable, "DATABASE_URL");
+    }
+
+    #[test]
+    fn missing_secret_file_names_the_variable() {
+        let e = config(&[("CASCADE_JWT_SECRET_FILE", "/nonexistent/secret")]).unwrap_err();
+        assert_eq!(e.variable, "CASCADE_JWT_SECRET_FILE");
+    }
+
+    #[test]
+    fn public_url_loses_its_trailing_slash() {
+        let c = config(&[("CASCADE_PUBLIC_URL", "https://cascade.example.vn/")]).unwrap();
+        assert_eq!(c.public_url, "https://cascade.example.vn");
+        assert!(config(&[("CASCADE_PUBLIC_URL", "cascade.example.vn")]).is_err());
+    }
+}

@@ -1,0 +1,2 @@
+//! The rules of the training chain as plain types and functions: no HTTP, no SQL.
+pub mod people;

@@ -1,0 +1,340 @@
+//! People: validated names, usernames, national ids (CCCD), categories, roles and passwords.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::FieldError;
+
+/// A person's full name, trimmed, inner spaces collapsed and stored in Unicode NFC (decomposed
+/// Vietnamese would compare unequal and render with misplaced marks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub const MAX_CHARS: usize = 120;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let nfc: String = raw.nfc().collect();
+        let collapsed = nfc.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed.is_empty() {
+            return Err(FieldError::new("full_name", "must not be empty"));
+        }
+        if collapsed.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                "full_name",
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if collapsed
+            .chars()
+            .any(|c| c.is_control() || c.is_ascii_digit())
+        {
+            return Err(FieldError::new(
+                "full_name",
+                "must not contain digits or control characters",
+            ));
+        }
+        Ok(FullName(collapsed))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form stored for search: lower case, without diacritics.
+    pub fn search_key(&self) -> String {
+        search_fold(&self.0)
+    }
+}
+
+impl fmt::Display for FullName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Folds text for diacritic- and case-insensitive search: "Nguyễn Thị Hằng" → "nguyen thi hang".
+/// Vietnamese `đ`/`Đ` is a letter of its own, not a d with a mark, so it is mapped by hand.
+pub fn search_fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            c if unicode_normalization::char::is_combining_mark(c) => {}
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A login name: 3–64 characters of lower-case ASCII letters, digits, `.`, `_`, `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s = raw.trim().to_lowercase();
+        let valid_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        let first_ok = s
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !(3..=64).contains(&s.len()) || !valid_chars || !first_ok {
+            return Err(FieldError::new(
+                "username",
+                "must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
+            ));
+        }
+        Ok(Username(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A citizen identity card number (CCCD): 12 digits — the province of birth registration
+/// (001–096), a century-and-sex digit, two digits of the birth year, six of sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NationalId(String);
+
+impl NationalId {
+    pub fn parse(raw: &str, date_of_birth: Option<NaiveDate>) -> Result<Self, FieldError> {
+        let s = raw.trim();
+        let err = |m: &str| Err(FieldError::new("national_id", m));
+        if s.len() != 12 || !s.chars().all(|c| c.is_ascii_digit()) {
+            return err("must be exactly 12 digits");
+        }
+        let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+        let province = digits[0] * 100 + digits[1] * 10 + digits[2];
+        if !(1..=96).contains(&province) {
+            return err("begins with an unknown province code (001 to 096)");
+        }
+        let century_digit = digits[3];
+        if century_digit > 9 {
+            return err("has an invalid century digit");
+        }
+        let century_start = match century_digit {
+            0 | 1 => 1900,
+            2 | 3 => 2000,
+            4 | 5 => 2100,
+            6 | 7 => 2200,
+            _ => 2300,
+        };
+        let year = century_start + (digits[4] * 10 + digits[5]) as i32;
+        if let Some(dob) = date_of_birth {
+            if dob.year() != year {
+                return err("does not match the date of birth (century digit and year)");
+            }
+        } else if !(1900..=2099).contains(&year) {
+            return err("encodes a birth year outside 1900–2099");
+        }
+        Ok(NationalId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Official,
+    CivilServant,
+    PublicEmployee,
+    ReputablePerson,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [
+        Category::Official,
+        Category::CivilServant,
+        Category::PublicEmployee,
+        Category::ReputablePerson,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Official => "official",
+            Category::CivilServant => "civil_servant",
+            Category::PublicEmployee => "public_employee",
+            Category::ReputablePerson => "reputable_person",
+            Category::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
+    }
+
+    /// Tier-2 (propagandist) training is for officials, civil servants, public employees and
+    /// reputable local people.
+    pub fn may_train_as_propagandist(self) -> bool {
+        !matches!(self, Category::Other)
+    }
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Hr,
+    Trainee,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Coordinator, Role::Hr, Role::Trainee];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Hr => "hr",
+            Role::Trainee => "trainee",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// The rules for a new password: at least 10 characters, at most 128, not the username.
+pub fn check_new_password(username: &str, password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if n < 10 {
+        return Err(FieldError::new(
+            "password",
+            "must be at least 10 characters",
+        ));
+    }
+    if n > 128 {
+        return Err(FieldError::new(
+            "password",
+            "must be at most 128 characters",
+        ));
+    }
+    if password.trim().to_lowercase() == username.trim().to_lowercase() {
+        return Err(FieldError::new("password", "must not be the username"));
+    }
+    Ok(())
+}
+
+/// A plausible e-mail address: one `@`, something on each side, no spaces.
+pub fn check_email(raw: &str) -> Result<String, FieldError> {
+    let s = raw.trim();
+    let mut parts = s.split('@');
+    let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
+        if !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.'))
+        && !s.chars().any(char::is_whitespace)
+        && s.len() <= 254;
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(FieldError::new("email", "is not an e-mail address"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn decomposed_name_is_stored_composed() {
+        let nfd: String = "Nguyễn Thị Hằng".nfd().collect();
+        assert_ne!(nfd, "Nguyễn Thị Hằng");
+        let name = FullName::parse(&format!("  {nfd}  ")).unwrap();
+        assert_eq!(name.as_str(), "Nguyễn Thị Hằng");
+    }
+
+    #[test]
+    fn search_fold_drops_diacritics_and_case() {
+        assert_eq!(search_fold("Nguyễn Thị Hằng"), "nguyen thi hang");
+        assert_eq!(search_fold("ĐẶNG Văn Đức"), "dang van duc");
+        assert_eq!(search_fold("  Trần   Ánh  "), "tran anh");
+    }
+
+    #[test]
+    fn empty_or_numeric_name_is_rejected() {
+        assert!(FullName::parse("   ").is_err());
+        assert!(FullName::parse("Nguyen 2").is_err());
+        assert!(FullName::parse(&"a".repeat(121)).is_err());
+    }
+
+    #[test]
+    fn username_is_lowercased_and_checked() {
+        assert_eq!(Username::parse(" Hang.NT ").unwrap().as_str(), "hang.nt");
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse("hằng").is_err());
+        assert!(Username::parse(".hidden").is_err());
+    }
+
+    #[test]
+    fn cccd_with_matching_birth_year_is_accepted() {
+        // 001 Hà Nội, 1 = female born 1900–1999, 85 = 1985
+        assert!(NationalId::parse("001185012345", Some(d(1985, 4, 12))).is_ok());
+        // 2 = male born 2000–2099
+        assert!(NationalId::parse("079203000001", Some(d(2003, 1, 1))).is_ok());
+    }
+
+    #[test]
+    fn cccd_with_wrong_century_or_year_is_rejected() {
+        assert!(NationalId::parse("001285012345", Some(d(1985, 4, 12))).is_err());
+        assert!(NationalId::parse("001186012345", Some(d(1985, 4, 12))).is_err());
+    }
+
+    #[test]
+    fn cccd_with_bad_shape_or_province_is_rejected() {
+        assert!(NationalId::parse("00118501234", None).is_err());
+        assert!(NationalId::parse("00118501234x", None).is_err());
+        assert!(NationalId::parse("000185012345", None).is_err());
+        assert!(NationalId::parse("097185012345", None).is_err());
+    }
+
+    #[test]
+    fn password_rules() {
+        assert!(check_new_password("hang", "short").is_err());
+        assert!(check_new_password("hangnguyen1", "HANGNGUYEN1").is_err());
+        assert!(check_new_password("hang", "một mật khẩu dài").is_ok());
+    }
+
+    #[test]
+    fn only_other_category_is_ineligible_for_tier_two() {
+        assert!(Category::Official.may_train_as_propagandist());
+        assert!(Category::ReputablePerson.may_train_as_propagandist());
+        assert!(!Category::Other.may_train_as_propagandist());
+    }
+
+    #[test]
+    fn email_shape() {
+        assert!(check_email("hang@bhxh.gov.vn").is_ok());
+        assert!(check_email("hang@@x.vn").is_err());
+        assert!(check_email("hang x@bhxh.vn").is_err());
+    }
+}

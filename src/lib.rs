@@ -1,0 +1,19 @@
+//! Cascade: the training chain of Vietnam's social-insurance outreach programme, as a web service.
+//!
+//! `main.rs` is a thin command line over this library; [`startup::Application`] builds the same
+//! HTTP application for `cascade serve` and for the integration tests.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{AppError, AppResult};

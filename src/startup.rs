@@ -1,0 +1,157 @@
+//! Builds the HTTP application: shared state, middleware, routes. `cascade serve` and the tests
+//! build it the same way.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Server, ServerHandle, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpResponse, HttpServer, ResponseError};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    /// Key for signing access tokens (HS256), from `CASCADE_JWT_SECRET_FILE` or the data dir.
+    pub jwt_secret: Vec<u8>,
+    /// Seed of the Ed25519 key that signs certificates, from `CASCADE_SIGNING_KEY_FILE` or the data dir.
+    pub signing_key_seed: [u8; 32],
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let jwt_path = config
+            .jwt_secret_file
+            .clone()
+            .unwrap_or_else(|| config.data_path("jwt-secret"));
+        let jwt_secret = crate::secrets::load_or_create(&jwt_path, 64)?;
+        let key_path = config
+            .signing_key_file
+            .clone()
+            .unwrap_or_else(|| config.data_path("signing-key"));
+        let key = crate::secrets::load_or_create(&key_path, 32)?;
+        let mut signing_key_seed = [0u8; 32];
+        signing_key_seed.copy_from_slice(&key[..32]);
+        Ok(AppState {
+            db,
+            config: Arc::new(config),
+            jwt_secret,
+            signing_key_seed,
+        })
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `config.bind` and builds the server; nothing runs until [`Self::run_until_stopped`].
+    pub fn build(state: AppState) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(state.config.bind)?;
+        Self::with_listener(listener, state)
+    }
+
+    pub fn with_listener(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(crate::api::json_config())
+                .app_data(crate::api::path_config())
+                .app_data(crate::api::query_config())
+                .wrap(ErrorHandlers::new().default_handler(json_error_for_bare_errors))
+                .wrap(security_headers())
+                .wrap(Compress::default())
+                .wrap(TracingLogger::default())
+                .configure(crate::api::configure)
+                .default_service(web::to(|| async { AppError::NotFound.error_response() }))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Headers on every response, errors included.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+             frame-ancestors 'none'",
+        ))
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// actix answers some errors itself (405, a payload it could not read) with an empty or plain
+/// body; give every such response the JSON error body of the API contract instead.
+fn json_error_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json_or_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if is_json_or_html {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = match status.as_u16() {
+        400 => AppError::BadRequest("The request could not be read.".into()),
+        401 => AppError::Unauthenticated,
+        403 => AppError::Forbidden,
+        404 => AppError::NotFound,
+        405 => AppError::Conflict {
+            code: "method_not_allowed",
+            message: "This method is not allowed here.".into(),
+        },
+        413 => AppError::PayloadTooLarge,
+        415 => AppError::UnsupportedMediaType,
+        503 => AppError::Unavailable(String::new()),
+        _ => AppError::Internal(format!("bare error response with status {status}")),
+    };
+    let (req, old) = res.into_parts();
+    let mut new: HttpResponse<BoxBody> = HttpResponse::build(status).json(error.body());
+    // keep what the original said beyond its body (Allow, Retry-After, ...)
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    new.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let res: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, new).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
