@@ -3,6 +3,8 @@
 //! `main.rs` is a thin command line over this library; [`startup::Application`] builds the same
 //! HTTP application for `cascade serve` and for the integration tests.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod api;
 pub mod auth;
 pub mod cli;

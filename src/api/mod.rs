@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, the health probes and the OpenAPI document.
 
+pub mod auth;
 pub mod health;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -19,7 +20,15 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         description = "Training chain of Vietnam's social-insurance (BHXH) outreach programme: \
                        master trainers, propagandists, cohorts and verifiable certificates."
     ),
-    paths(health::healthz, health::readyz),
+    paths(
+        health::healthz,
+        health::readyz,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::me,
+        auth::change_password
+    ),
     components(schemas(
         crate::error::ErrorBody,
         crate::error::ErrorDetail,
@@ -36,7 +45,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(|| async { web::Json(ApiDoc::openapi()) }),
         )
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi-ui.json", ApiDoc::openapi()))
-        .service(web::scope("/api/v1"));
+        .service(
+            web::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(auth::change_password),
+        );
 }
 
 /// JSON bodies: at most 64 KiB; every failure answered with the API's error body, never serde's

@@ -1,8 +1,11 @@
 //! The database: connection pool, embedded migrations, the diesel schema and a way to run queries
 //! off the async workers.
 
+pub mod audit;
 pub mod cluster;
+pub mod organizations;
 pub mod schema;
+pub mod users;
 
 use std::time::Duration;
 

@@ -1,2 +1,3 @@
 //! The rules of the training chain as plain types and functions: no HTTP, no SQL.
+pub mod access;
 pub mod people;

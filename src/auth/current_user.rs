@@ -1,0 +1,142 @@
+//! The signed-in user as an extractor: a handler that takes a `CurrentUser` can only be reached
+//! with a valid, unrevoked access token (Bearer header, or the session cookie of the web pages).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use uuid::Uuid;
+
+use crate::db::audit::AuditEvent;
+use crate::db::{organizations, users, Db};
+use crate::domain::access::Scope;
+use crate::domain::people::Role;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// Name of the cookie that carries the access token for web pages.
+pub const SESSION_COOKIE: &str = "cascade_session";
+
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub organization_id: Uuid,
+    pub roles: Vec<Role>,
+    pub scope: Scope,
+    /// The client's address, for audit events.
+    pub address: String,
+    db: Db,
+}
+
+/// The client's address as seen by this server (proxies are not trusted with it).
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_string());
+    }
+    req.cookie(SESSION_COOKIE).map(|c| c.value().to_string())
+}
+
+impl CurrentUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.roles.contains(r))
+    }
+
+    /// Allows the call when the user holds one of `roles`; otherwise records the denial and
+    /// answers 403.
+    pub async fn require_any(&self, roles: &[Role], action: &'static str) -> Result<(), AppError> {
+        if self.has_any(roles) {
+            return Ok(());
+        }
+        self.denied(action).await
+    }
+
+    /// Records a denied attempt and answers 403.
+    pub async fn denied<T>(&self, action: &'static str) -> Result<T, AppError> {
+        let (id, address) = (self.id, self.address.clone());
+        let recorded = self
+            .db
+            .run(move |conn| {
+                AuditEvent::new(Some(id), "access_denied", "endpoint")
+                    .object(action)
+                    .from_address(&address)
+                    .record(conn)
+                    .map_err(AppError::from)
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "could not record a denied access");
+        }
+        Err(AppError::Forbidden)
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?
+        .clone();
+    let token = bearer_token(&req).ok_or(AppError::Unauthenticated)?;
+    let (user_id, version) = crate::auth::tokens::verify_access_token(&state.jwt_secret, &token)?;
+    let db = state.db.clone();
+    let address = client_address(&req);
+    let (row, roles, scope) = db
+        .run(move |conn| {
+            let row = match users::find(conn, user_id) {
+                Ok(row) => row,
+                Err(diesel::result::Error::NotFound) => return Err(AppError::Unauthenticated),
+                Err(e) => return Err(e.into()),
+            };
+            if !row.active || row.token_version != version {
+                return Err(AppError::Unauthenticated);
+            }
+            let roles = users::roles_of(conn, &[row.id])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            let mut subtree_err = None;
+            let scope = Scope::for_roles(row.id, &roles, || {
+                organizations::subtree_ids(conn, row.organization_id).unwrap_or_else(|e| {
+                    subtree_err = Some(e);
+                    Vec::new()
+                })
+            });
+            if let Some(e) = subtree_err {
+                return Err(e.into());
+            }
+            Ok((row, roles, scope))
+        })
+        .await?;
+    Ok(CurrentUser {
+        id: row.id,
+        username: row.username,
+        full_name: row.full_name,
+        organization_id: row.organization_id,
+        roles,
+        scope,
+        address,
+        db: state.db.clone(),
+    })
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}

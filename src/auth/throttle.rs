@@ -1,0 +1,104 @@
+//! Login throttling per account and per client address, kept in the database so every process
+//! behind a load balancer sees the same counts.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+
+use crate::db::schema::login_failures;
+
+/// Failures allowed for one account within the window before it is locked.
+pub const ACCOUNT_LIMIT: usize = 5;
+/// Failures allowed from one address within the window (many people may share an office NAT).
+pub const ADDRESS_LIMIT: usize = 30;
+pub const WINDOW_MINUTES: i64 = 15;
+
+/// Seconds to wait before the next attempt, or `None` when an attempt may go ahead, given the
+/// instants of recent failures (newest first).
+pub fn retry_after(failures: &[DateTime<Utc>], limit: usize, now: DateTime<Utc>) -> Option<u64> {
+    let window = Duration::minutes(WINDOW_MINUTES);
+    let recent: Vec<&DateTime<Utc>> = failures.iter().filter(|t| now - **t < window).collect();
+    if recent.len() < limit {
+        return None;
+    }
+    // the attempt becomes possible when the limit-th most recent failure leaves the window
+    let oldest_counted = recent.get(limit - 1)?;
+    let wait = (**oldest_counted + window - now).num_seconds().max(1);
+    Some(wait as u64)
+}
+
+/// The wait imposed on this username or address, if any.
+pub fn check(conn: &mut PgConnection, username: &str, address: &str) -> QueryResult<Option<u64>> {
+    let since = Utc::now() - Duration::minutes(WINDOW_MINUTES);
+    let by_account: Vec<DateTime<Utc>> = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::failed_at.gt(since))
+        .order(login_failures::failed_at.desc())
+        .limit(ACCOUNT_LIMIT as i64)
+        .select(login_failures::failed_at)
+        .load(conn)?;
+    let by_address: Vec<DateTime<Utc>> = login_failures::table
+        .filter(login_failures::address.eq(address))
+        .filter(login_failures::failed_at.gt(since))
+        .order(login_failures::failed_at.desc())
+        .limit(ADDRESS_LIMIT as i64)
+        .select(login_failures::failed_at)
+        .load(conn)?;
+    let now = Utc::now();
+    Ok(retry_after(&by_account, ACCOUNT_LIMIT, now)
+        .into_iter()
+        .chain(retry_after(&by_address, ADDRESS_LIMIT, now))
+        .max())
+}
+
+pub fn record_failure(conn: &mut PgConnection, username: &str, address: &str) -> QueryResult<()> {
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::username.eq(username),
+            login_failures::address.eq(address),
+        ))
+        .execute(conn)?;
+    // keep the table small: nothing older than the window matters
+    diesel::delete(
+        login_failures::table.filter(
+            login_failures::failed_at.lt(Utc::now() - Duration::minutes(WINDOW_MINUTES * 4)),
+        ),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn clear_account(conn: &mut PgConnection, username: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_the_limit_nothing_waits() {
+        let now = Utc::now();
+        let f = vec![now - Duration::minutes(1); ACCOUNT_LIMIT - 1];
+        assert_eq!(retry_after(&f, ACCOUNT_LIMIT, now), None);
+    }
+
+    #[test]
+    fn at_the_limit_the_wait_ends_when_the_oldest_counted_failure_leaves_the_window() {
+        let now = Utc::now();
+        let f: Vec<_> = (0..ACCOUNT_LIMIT as i64)
+            .map(|i| now - Duration::minutes(i + 1))
+            .collect();
+        let wait = retry_after(&f, ACCOUNT_LIMIT, now).unwrap();
+        // oldest counted is 5 minutes old: 10 minutes left
+        assert!((595..=600).contains(&wait), "{wait}");
+    }
+
+    #[test]
+    fn old_failures_do_not_count() {
+        let now = Utc::now();
+        let f = vec![now - Duration::minutes(WINDOW_MINUTES + 1); 10];
+        assert_eq!(retry_after(&f, ACCOUNT_LIMIT, now), None);
+    }
+}

@@ -1,0 +1,288 @@
+//! The test harness: one throwaway PostgreSQL cluster for the whole run (or `TEST_DATABASE_URL`),
+//! a template database migrated once, a fresh database per test cloned from it, and the app
+//! started on port 0 against it, with a small typed client.
+
+// Not every suite uses every helper.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::{Mutex, OnceLock};
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::StatusCode;
+use cascade::db::cluster::PostgresCluster;
+use cascade::db::Db;
+use cascade::startup::{AppState, Application};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::Value;
+
+struct Harness {
+    /// URL of the maintenance database (`postgres`), used to create and drop test databases.
+    base_url: String,
+    template: String,
+    // keeps the throwaway cluster for the life of the process; its reaper removes it afterwards
+    _cluster: Option<Mutex<PostgresCluster>>,
+}
+
+/// Replaces the database name in a postgres URL.
+pub fn url_for_database(url: &str, database: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let authority = before_query.split('/').next().unwrap_or("");
+    match query {
+        Some(q) => format!("{scheme}://{authority}/{database}?{q}"),
+        None => format!("{scheme}://{authority}/{database}"),
+    }
+}
+
+fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        cascade::telemetry::init("warn");
+        let (base_url, cluster) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => (url_for_database(&url, "postgres"), None),
+            _ => {
+                let cluster = PostgresCluster::start_throwaway()
+                    .unwrap_or_else(|e| panic!("cannot start a test PostgreSQL: {e}"));
+                (cluster.database_url("postgres"), Some(Mutex::new(cluster)))
+            }
+        };
+        let template = format!("cascade_template_{}", std::process::id());
+        let mut admin = PgConnection::establish(&base_url).expect("connect to test PostgreSQL");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
+            .execute(&mut admin)
+            .expect("drop old template");
+        diesel::sql_query(format!(
+            "CREATE DATABASE {template} TEMPLATE template0 ENCODING 'UTF8'"
+        ))
+        .execute(&mut admin)
+        .expect("create template database");
+        cascade::db::migrate(&url_for_database(&base_url, &template)).expect("migrate template");
+        Harness {
+            base_url,
+            template,
+            _cluster: cluster,
+        }
+    })
+}
+
+/// A fresh database cloned from the migrated template; its URL.
+pub fn fresh_database() -> (String, String) {
+    let h = harness();
+    let name = format!("cascade_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&h.base_url).expect("connect to test PostgreSQL");
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {}", h.template))
+        .execute(&mut admin)
+        .expect("clone template database");
+    (name.clone(), url_for_database(&h.base_url, &name))
+}
+
+/// An empty database (no migrations), for start-up tests.
+pub fn empty_database() -> (String, String) {
+    let h = harness();
+    let name = format!("cascade_empty_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&h.base_url).expect("connect to test PostgreSQL");
+    diesel::sql_query(format!(
+        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"
+    ))
+    .execute(&mut admin)
+    .expect("create empty database");
+    (name.clone(), url_for_database(&h.base_url, &name))
+}
+
+pub fn drop_database(name: &str) {
+    let h = harness();
+    if let Ok(mut admin) = PgConnection::establish(&h.base_url) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin);
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database_name: String,
+    pub database_url: String,
+    pub client: awc::Client,
+    handle: ServerHandle,
+    _data_dir: tempfile::TempDir,
+}
+
+/// Starts the application on a fresh database and a free port.
+pub async fn spawn_app() -> TestApp {
+    let (name, url) = fresh_database();
+    spawn_app_on(name, url).await
+}
+
+pub async fn spawn_app_on(database_name: String, database_url: String) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let data = data_dir.path().to_string_lossy().to_string();
+    let url = database_url.clone();
+    let config = cascade::Config::from_lookup(|k| match k {
+        "DATABASE_URL" => Some(url.clone()),
+        "CASCADE_BIND" => Some("127.0.0.1:0".into()),
+        "CASCADE_PUBLIC_URL" => Some("https://cascade.test".into()),
+        "CASCADE_DATA_DIR" => Some(data.clone()),
+        "CASCADE_DB_POOL_SIZE" => Some("4".into()),
+        _ => None,
+    })
+    .expect("test config");
+    cascade::db::migrate(&database_url).expect("migrate");
+    let db = Db::connect(&database_url, config.db_pool_size).expect("pool");
+    let state = AppState::new(config, db).expect("state");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let app = Application::with_listener(listener, state).expect("build app");
+    let port = app.port();
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        database_name,
+        database_url,
+        client: awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish(),
+        handle,
+        _data_dir: data_dir,
+    }
+}
+
+/// What a request answered: status, headers and the body as JSON (Null when not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Vec<u8>,
+    pub json: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// The `error.code` of an error body.
+    pub fn error_code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn db(&self) -> PgConnection {
+        PgConnection::establish(&self.database_url).expect("connect to test database")
+    }
+
+    async fn answer(
+        mut res: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+                + Unpin,
+        >,
+    ) -> Answer {
+        let body = res
+            .body()
+            .limit(50 * 1024 * 1024)
+            .await
+            .expect("read body")
+            .to_vec();
+        let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body,
+            json,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        }
+        .expect("send request");
+        Self::answer(res).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.request(awc::http::Method::GET, path, token, None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Answer {
+        self.request(awc::http::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Answer {
+        self.request(awc::http::Method::PATCH, path, token, Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Answer {
+        self.request(awc::http::Method::PUT, path, token, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Answer {
+        self.request(awc::http::Method::DELETE, path, token, None)
+            .await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .insert_header(("content-type", content_type));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send_body(body).await.expect("send request");
+        Self::answer(res).await
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // the server stops with the test's runtime; the database goes with it
+        drop_database(&self.database_name);
+    }
+}
+
+/// Asserts a status and prints the body when it differs.
+#[track_caller]
+pub fn assert_status(answer: &Answer, expected: u16) {
+    assert_eq!(
+        answer.status.as_u16(),
+        expected,
+        "unexpected status; body: {}",
+        String::from_utf8_lossy(&answer.body)
+    );
+}

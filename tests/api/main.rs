@@ -1,0 +1,5 @@
+//! Integration tests over HTTP against a real PostgreSQL. One binary: one build, one cluster.
+
+mod harness;
+
+mod foundation;
