@@ -42,6 +42,11 @@ pub enum Command {
     },
     /// Load demo people, courses and cohorts for a newcomer to click through; prints the logins.
     SeedDemo,
+    /// Import people from a CSV file, with the same rules as `POST /api/v1/users/import`.
+    ImportUsers {
+        /// CSV with the header username,full_name,date_of_birth,national_id,email,organization_code,category,roles
+        file: std::path::PathBuf,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -69,6 +74,27 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 println!("administrator `{username}` is ready");
                 Ok(())
             })
+        }
+        Command::ImportUsers { file } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let mut failed = false;
+            let code = with_database(&config, |url| {
+                db::migrate(url)?;
+                let report = crate::demo::import_users(url, &bytes)?;
+                for e in &report.errors {
+                    eprintln!("line {}: {}", e.line, e.message);
+                }
+                failed = !report.errors.is_empty();
+                println!(
+                    "created: {}, updated: {}, errors: {}",
+                    report.created,
+                    report.updated,
+                    report.errors.len()
+                );
+                Ok(())
+            })?;
+            Ok(if failed { ExitCode::from(1) } else { code })
         }
         Command::SeedDemo => with_database(&config, |url| {
             db::migrate(url)?;

@@ -363,3 +363,14 @@ fn describe(e: AppError) -> String {
         other => other.to_string(),
     }
 }
+
+/// `cascade import-users`: the API's import, acting with an administrator's scope.
+pub fn import_users(url: &str, bytes: &[u8]) -> Result<crate::api::users::ImportReport, String> {
+    let mut conn = connect(url)?;
+    crate::api::users::import_file(
+        &mut conn,
+        &crate::api::users::ScopeView::command_line(),
+        bytes,
+    )
+    .map_err(describe)
+}

@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod health;
+pub mod organizations;
+pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest};
@@ -27,7 +29,16 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         auth::refresh,
         auth::logout,
         auth::me,
-        auth::change_password
+        auth::change_password,
+        organizations::list,
+        organizations::get,
+        organizations::create,
+        organizations::update,
+        users::create,
+        users::list,
+        users::get,
+        users::update,
+        users::import
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -51,7 +62,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::me)
-                .service(auth::change_password),
+                .service(auth::change_password)
+                .service(organizations::list)
+                .service(organizations::create)
+                .service(organizations::get)
+                .service(organizations::update)
+                .service(
+                    web::resource("/users/import")
+                        .app_data(web::PayloadConfig::new(users::CSV_LIMIT))
+                        .route(web::post().to(users::import)),
+                )
+                .service(users::create)
+                .service(users::list)
+                .service(users::get)
+                .service(users::update),
         );
 }
 

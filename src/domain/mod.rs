@@ -1,3 +1,5 @@
 //! The rules of the training chain as plain types and functions: no HTTP, no SQL.
 pub mod access;
+pub mod organizations;
 pub mod people;
+pub mod user_import;

@@ -338,3 +338,177 @@ mod tests {
         assert!(check_email("hang x@bhxh.vn").is_err());
     }
 }
+
+/// What a caller (API or CSV import) says about a person, before any check.
+#[derive(Debug, Default, Clone)]
+pub struct PersonInput {
+    pub username: String,
+    pub full_name: String,
+    pub date_of_birth: Option<String>,
+    pub national_id: Option<String>,
+    pub email: Option<String>,
+    pub category: String,
+    pub roles: Vec<String>,
+    pub password: Option<String>,
+}
+
+/// A person whose every field has been checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedPerson {
+    pub username: Username,
+    pub full_name: FullName,
+    pub date_of_birth: Option<NaiveDate>,
+    pub national_id: Option<NationalId>,
+    pub email: Option<String>,
+    pub category: Category,
+    pub roles: Vec<Role>,
+    pub password: Option<String>,
+}
+
+/// Parses `YYYY-MM-DD` as a date of birth: not in the future, not before 1900.
+pub fn parse_birth_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new("date_of_birth", "must be a date written YYYY-MM-DD"))?;
+    if d.year() < 1900 || d > today {
+        return Err(FieldError::new(
+            "date_of_birth",
+            "must be between 1900 and today",
+        ));
+    }
+    Ok(d)
+}
+
+pub fn parse_roles(raw: &[String]) -> Result<Vec<Role>, FieldError> {
+    let mut roles = Vec::new();
+    for r in raw {
+        let role = Role::parse(r).ok_or_else(|| {
+            FieldError::new(
+                "roles",
+                format!("`{r}` is not one of admin, coordinator, hr, trainee"),
+            )
+        })?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    roles.sort();
+    Ok(roles)
+}
+
+/// Checks every field, reporting all problems at once.
+pub fn check_person(
+    input: &PersonInput,
+    today: NaiveDate,
+) -> Result<CheckedPerson, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let username = Username::parse(&input.username)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let full_name = FullName::parse(&input.full_name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let date_of_birth = match input.date_of_birth.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => parse_birth_date(raw, today)
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
+    let national_id = match input.national_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => NationalId::parse(raw, date_of_birth)
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
+    let email = match input.email.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => check_email(raw).map_err(|e| errors.push(e)).ok(),
+    };
+    let category = Category::parse(&input.category);
+    if category.is_none() {
+        errors.push(FieldError::new(
+            "category",
+            "must be official, civil_servant, public_employee, reputable_person or other",
+        ));
+    }
+    let roles = parse_roles(&input.roles).map_err(|e| errors.push(e)).ok();
+    if let (Some(u), Some(p)) = (&username, &input.password) {
+        if let Err(e) = check_new_password(u.as_str(), p) {
+            errors.push(e);
+        }
+    }
+    match (username, full_name, category, roles) {
+        (Some(username), Some(full_name), Some(category), Some(roles)) if errors.is_empty() => {
+            Ok(CheckedPerson {
+                username,
+                full_name,
+                date_of_birth,
+                national_id,
+                email,
+                category,
+                roles,
+                password: input.password.clone(),
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod person_tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    }
+
+    fn input() -> PersonInput {
+        PersonInput {
+            username: "hang.nt".into(),
+            full_name: "Nguyễn Thị Hằng".into(),
+            date_of_birth: Some("1985-04-12".into()),
+            national_id: Some("001185012345".into()),
+            email: None,
+            category: "civil_servant".into(),
+            roles: vec!["trainee".into()],
+            password: None,
+        }
+    }
+
+    #[test]
+    fn a_complete_person_passes() {
+        let p = check_person(&input(), today()).unwrap();
+        assert_eq!(p.roles, vec![Role::Trainee]);
+        assert_eq!(p.national_id.unwrap().as_str(), "001185012345");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut i = input();
+        i.username = "x".into();
+        i.category = "boss".into();
+        i.roles = vec!["king".into()];
+        i.date_of_birth = Some("12/04/1985".into());
+        let fields: Vec<String> = check_person(&i, today())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert!(fields.contains(&"username".to_string()));
+        assert!(fields.contains(&"category".to_string()));
+        assert!(fields.contains(&"roles".to_string()));
+        assert!(fields.contains(&"date_of_birth".to_string()));
+    }
+
+    #[test]
+    fn cccd_must_agree_with_the_birth_year() {
+        let mut i = input();
+        i.date_of_birth = Some("1990-01-01".into());
+        let errors = check_person(&i, today()).unwrap_err();
+        assert_eq!(errors[0].field, "national_id");
+    }
+
+    #[test]
+    fn birth_date_in_the_future_is_rejected() {
+        assert!(parse_birth_date("2030-01-01", today()).is_err());
+    }
+}

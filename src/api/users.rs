@@ -1,0 +1,651 @@
+//! `/users`: people, their logins and roles, search, CSV import.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::current_user::CurrentUser;
+use crate::auth::password;
+use crate::db::audit::AuditEvent;
+use crate::db::organizations as orgs;
+use crate::db::schema::users;
+use crate::db::users::{self as rows, UserRow, UserView};
+use crate::domain::access::{manages_people, may_grant};
+use crate::domain::people::{check_person, CheckedPerson, PersonInput, Role};
+use crate::domain::user_import::{parse_import, ImportError, ImportRow};
+use crate::error::{AppError, FieldError};
+use crate::startup::AppState;
+
+/// Largest CSV upload: 10 MiB.
+pub const CSV_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Distinguishes "absent" (leave as is) from `null` (clear) in a PATCH body.
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub username: String,
+    pub full_name: String,
+    pub organization_id: Uuid,
+    pub roles: Vec<String>,
+    pub category: String,
+    pub date_of_birth: Option<String>,
+    pub national_id: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub date_of_birth: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub national_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub email: Option<Option<String>>,
+    pub category: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub roles: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct UserQuery {
+    pub q: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// Paging parameters, checked: page from 1, 1 to 100 per page (default 20).
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(20);
+    let mut errors = Vec::new();
+    if page < 1 {
+        errors.push(FieldError::new("page", "must be 1 or more"));
+    }
+    if !(1..=100).contains(&per_page) {
+        errors.push(FieldError::new("per_page", "must be from 1 to 100"));
+    }
+    if errors.is_empty() {
+        Ok((page, per_page))
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// A user the caller may see, or 404.
+fn visible_user(conn: &mut PgConnection, user: &ScopeView, id: Uuid) -> Result<UserRow, AppError> {
+    let row = rows::find(conn, id)?;
+    if user.scope.covers_person(row.id, row.organization_id) {
+        Ok(row)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// What a blocking closure needs to know about the caller.
+#[derive(Clone)]
+pub struct ScopeView {
+    /// `None` for the command line (no person acts).
+    pub id: Option<Uuid>,
+    pub roles: Vec<Role>,
+    pub scope: crate::domain::access::Scope,
+    pub address: String,
+}
+
+impl ScopeView {
+    /// The command line acts with an administrator's scope.
+    pub fn command_line() -> Self {
+        ScopeView {
+            id: None,
+            roles: vec![Role::Admin],
+            scope: crate::domain::access::Scope::All,
+            address: "cli".into(),
+        }
+    }
+}
+
+impl From<&CurrentUser> for ScopeView {
+    fn from(u: &CurrentUser) -> Self {
+        ScopeView {
+            id: Some(u.id),
+            roles: u.roles.clone(),
+            scope: u.scope.clone(),
+            address: u.address.clone(),
+        }
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn map_unique(e: diesel::result::Error) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            let message = match info.constraint_name() {
+                Some(c) if c.contains("national_id") => "Another person has this national id.",
+                Some(c) if c.contains("username") => "This username is taken.",
+                _ => "This already exists.",
+            };
+            AppError::conflict(message)
+        }
+        _ => e.into(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/users", request_body = CreateUser,
+    responses((status = 201, body = UserView), (status = 400, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Admin, Role::Coordinator, Role::Hr], "create_user")
+        .await?;
+    let body = body.into_inner();
+    let input = PersonInput {
+        username: body.username,
+        full_name: body.full_name,
+        date_of_birth: body.date_of_birth,
+        national_id: body.national_id,
+        email: body.email,
+        category: body.category,
+        roles: body.roles,
+        password: body.password,
+    };
+    let person = check_person(&input, today()).map_err(AppError::Validation)?;
+    if !may_grant(&user.roles, &person.roles) {
+        return user.denied("grant_admin").await;
+    }
+    if !user.scope.covers_organization(body.organization_id) {
+        return Err(AppError::NotFound);
+    }
+    let hash = match &person.password {
+        Some(p) => Some(password::hash(p.clone()).await?),
+        None => None,
+    };
+    let actor = ScopeView::from(&user);
+    let org = body.organization_id;
+    let view = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                orgs::find(conn, org)?;
+                let row = insert_person(conn, &person, org, hash)?;
+                AuditEvent::new(actor.id, "user_created", "user")
+                    .object(row.id)
+                    .from_address(&actor.address)
+                    .details(json!({ "username": row.username, "roles": person.roles }))
+                    .record(conn)?;
+                Ok(rows::view(conn, row)?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+fn insert_person(
+    conn: &mut PgConnection,
+    person: &CheckedPerson,
+    organization_id: Uuid,
+    password_hash: Option<String>,
+) -> Result<UserRow, AppError> {
+    let row: UserRow = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(person.username.as_str()),
+            users::full_name.eq(person.full_name.as_str()),
+            users::name_search.eq(person.full_name.search_key()),
+            users::date_of_birth.eq(person.date_of_birth),
+            users::organization_id.eq(organization_id),
+            users::category.eq(person.category.as_str()),
+            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+            users::email.eq(&person.email),
+            users::password_hash.eq(password_hash),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .map_err(map_unique)?;
+    rows::set_roles(conn, row.id, &person.roles)?;
+    Ok(row)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[utoipa::path(get, path = "/api/v1/users", params(UserQuery),
+    responses((status = 200, body = UserPage), (status = 403, body = crate::error::ErrorBody)))]
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<UserQuery>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Admin, Role::Coordinator, Role::Hr], "list_users")
+        .await?;
+    let query = query.into_inner();
+    let (page, per_page) = paging(query.page, query.per_page)?;
+    if let Some(org) = query.organization_id {
+        if !user.scope.covers_organization(org) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let scope_filter = user.scope.organization_filter();
+    let needle = query
+        .q
+        .as_deref()
+        .map(crate::domain::people::search_fold)
+        .filter(|q| !q.is_empty());
+    let result = state
+        .db
+        .run(move |conn| {
+            let org_filter = match query.organization_id {
+                Some(org) => Some(orgs::subtree_ids(conn, org)?),
+                None => scope_filter,
+            };
+            let build = || {
+                let mut q = users::table.into_boxed();
+                if let Some(ids) = &org_filter {
+                    q = q.filter(users::organization_id.eq_any(ids.clone()));
+                }
+                if let Some(n) = &needle {
+                    let pattern = format!("%{}%", like_escape(n));
+                    q = q.filter(
+                        users::name_search
+                            .like(pattern.clone())
+                            .or(users::username.like(pattern)),
+                    );
+                }
+                q
+            };
+            let total: i64 = build().count().get_result(conn)?;
+            let found: Vec<UserRow> = build()
+                .order((users::name_search.asc(), users::id.asc()))
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+                .select(UserRow::as_select())
+                .load(conn)?;
+            Ok((total, rows::views(conn, found)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserPage {
+        items: result.1,
+        total: result.0,
+        page,
+        per_page,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}",
+    responses((status = 200, body = UserView), (status = 404, body = crate::error::ErrorBody)))]
+#[get("/users/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let actor = ScopeView::from(&user);
+    let view = state
+        .db
+        .run(move |conn| {
+            let row = visible_user(conn, &actor, id)?;
+            Ok(rows::view(conn, row)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", request_body = UpdateUser,
+    responses((status = 200, body = UserView), (status = 400, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateUser>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let actor = ScopeView::from(&user);
+    // load first: a person outside the scope is 404 for everyone, before any role check
+    let (current, current_roles) = {
+        let actor = actor.clone();
+        state
+            .db
+            .run(move |conn| {
+                let row = visible_user(conn, &actor, id)?;
+                let roles = rows::roles_of(conn, &[row.id])?
+                    .remove(&row.id)
+                    .unwrap_or_default();
+                Ok((row, roles))
+            })
+            .await?
+    };
+    if !manages_people(&user.roles) {
+        return user.denied("update_user").await;
+    }
+    if !may_grant(&user.roles, &current_roles) {
+        // only an administrator changes an administrator
+        return user.denied("update_admin").await;
+    }
+    let input = PersonInput {
+        username: current.username.clone(),
+        full_name: body
+            .full_name
+            .clone()
+            .unwrap_or_else(|| current.full_name.clone()),
+        date_of_birth: match &body.date_of_birth {
+            Some(v) => v.clone(),
+            None => current.date_of_birth.map(|d| d.to_string()),
+        },
+        national_id: match &body.national_id {
+            Some(v) => v.clone(),
+            None => current.national_id.clone(),
+        },
+        email: match &body.email {
+            Some(v) => v.clone(),
+            None => current.email.clone(),
+        },
+        category: body
+            .category
+            .clone()
+            .unwrap_or_else(|| current.category.clone()),
+        roles: body.roles.clone().unwrap_or_else(|| {
+            current_roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect()
+        }),
+        password: body.password.clone(),
+    };
+    let person = check_person(&input, today()).map_err(AppError::Validation)?;
+    if !may_grant(&user.roles, &person.roles) {
+        return user.denied("grant_admin").await;
+    }
+    let organization_id = body.organization_id.unwrap_or(current.organization_id);
+    if !user.scope.covers_organization(organization_id) {
+        return Err(AppError::NotFound);
+    }
+    let hash = match &person.password {
+        Some(p) => Some(password::hash(p.clone()).await?),
+        None => None,
+    };
+    let deactivate = body.active == Some(false) && current.active;
+    let active = body.active.unwrap_or(current.active);
+    let roles_changed = person.roles != current_roles;
+    let view = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                orgs::find(conn, organization_id)?;
+                let row: UserRow = diesel::update(users::table.find(id))
+                    .set((
+                        users::full_name.eq(person.full_name.as_str()),
+                        users::name_search.eq(person.full_name.search_key()),
+                        users::date_of_birth.eq(person.date_of_birth),
+                        users::national_id
+                            .eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+                        users::email.eq(&person.email),
+                        users::category.eq(person.category.as_str()),
+                        users::organization_id.eq(organization_id),
+                        users::active.eq(active),
+                        users::updated_at.eq(Utc::now()),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(conn)
+                    .map_err(map_unique)?;
+                if let Some(hash) = &hash {
+                    diesel::update(users::table.find(id))
+                        .set(users::password_hash.eq(hash))
+                        .execute(conn)?;
+                }
+                if roles_changed {
+                    rows::set_roles(conn, id, &person.roles)?;
+                }
+                // deactivation, a new password or fewer rights end every session at once
+                if deactivate || hash.is_some() || roles_changed {
+                    rows::end_sessions(conn, id)?;
+                }
+                AuditEvent::new(actor.id, "user_updated", "user")
+                    .object(id)
+                    .from_address(&actor.address)
+                    .details(json!({
+                        "fields": changed_fields(&body),
+                        "deactivated": deactivate,
+                    }))
+                    .record(conn)?;
+                let row = rows::find(conn, row.id)?;
+                Ok(rows::view(conn, row)?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Names of the fields a PATCH touched (for the audit trail; never their values).
+fn changed_fields(body: &UpdateUser) -> Vec<&'static str> {
+    let mut f = Vec::new();
+    if body.full_name.is_some() {
+        f.push("full_name");
+    }
+    if body.date_of_birth.is_some() {
+        f.push("date_of_birth");
+    }
+    if body.national_id.is_some() {
+        f.push("national_id");
+    }
+    if body.email.is_some() {
+        f.push("email");
+    }
+    if body.category.is_some() {
+        f.push("category");
+    }
+    if body.organization_id.is_some() {
+        f.push("organization_id");
+    }
+    if body.roles.is_some() {
+        f.push("roles");
+    }
+    if body.active.is_some() {
+        f.push("active");
+    }
+    if body.password.is_some() {
+        f.push("password");
+    }
+    f
+}
+
+/// Imports people from CSV: every line is checked first, and a file with any error changes nothing.
+#[utoipa::path(post, path = "/api/v1/users/import", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 403, body = crate::error::ErrorBody),
+              (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
+pub async fn import(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Admin, Role::Coordinator, Role::Hr], "import_users")
+        .await?;
+    let is_csv = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+    if !is_csv {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let actor = ScopeView::from(&user);
+    let report = state
+        .db
+        .run(move |conn| import_file(conn, &actor, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The import itself, shared with `cascade import-users`: parse and check every line, then
+/// write all of them in one transaction, or nothing.
+pub fn import_file(
+    conn: &mut PgConnection,
+    actor: &ScopeView,
+    bytes: &[u8],
+) -> Result<ImportReport, AppError> {
+    match parse_import(bytes, today()) {
+        Ok(parsed) => conn.transaction(|conn| apply_import(conn, actor, &parsed)),
+        Err(errors) => Ok(ImportReport {
+            created: 0,
+            updated: 0,
+            errors,
+        }),
+    }
+}
+
+/// Checks every row against the database, then writes them all — or, if any row fails, rolls
+/// back and reports every failure with its line number.
+fn apply_import(
+    conn: &mut PgConnection,
+    actor: &ScopeView,
+    parsed: &[ImportRow],
+) -> Result<ImportReport, AppError> {
+    let mut errors = Vec::new();
+    let mut plan: Vec<(&ImportRow, Uuid, Option<UserRow>)> = Vec::new();
+    for row in parsed {
+        let line = row.line;
+        let org = orgs::find_by_code(conn, &row.organization_code)?;
+        let Some(org) = org.filter(|o| actor.scope.covers_organization(o.id)) else {
+            errors.push(ImportError::new(
+                line,
+                format!(
+                    "organization_code `{}`: no such organisation in your scope",
+                    row.organization_code
+                ),
+            ));
+            continue;
+        };
+        if !may_grant(&actor.roles, &row.person.roles) {
+            errors.push(ImportError::new(
+                line,
+                "roles: only an administrator grants admin",
+            ));
+            continue;
+        }
+        let existing = rows::find_by_username(conn, row.person.username.as_str())?;
+        if let Some(existing) = &existing {
+            if !actor
+                .scope
+                .covers_person(existing.id, existing.organization_id)
+            {
+                errors.push(ImportError::new(line, "username: this username is taken"));
+                continue;
+            }
+            let roles = rows::roles_of(conn, &[existing.id])?
+                .remove(&existing.id)
+                .unwrap_or_default();
+            if !may_grant(&actor.roles, &roles) {
+                errors.push(ImportError::new(
+                    line,
+                    "username: only an administrator changes an administrator",
+                ));
+                continue;
+            }
+        }
+        if let Some(nid) = &row.person.national_id {
+            let holder: Option<Uuid> = users::table
+                .filter(users::national_id.eq(nid.as_str()))
+                .select(users::id)
+                .first(conn)
+                .optional()?;
+            if holder.is_some_and(|h| Some(h) != existing.as_ref().map(|e| e.id)) {
+                errors.push(ImportError::new(
+                    line,
+                    "national_id: another person has this national id",
+                ));
+                continue;
+            }
+        }
+        plan.push((row, org.id, existing));
+    }
+    if !errors.is_empty() {
+        return Ok(ImportReport {
+            created: 0,
+            updated: 0,
+            errors,
+        });
+    }
+    let (mut created, mut updated) = (0, 0);
+    for (row, org_id, existing) in plan {
+        let person = &row.person;
+        match existing {
+            None => {
+                insert_person(conn, person, org_id, None)?;
+                created += 1;
+            }
+            Some(existing) => {
+                diesel::update(users::table.find(existing.id))
+                    .set((
+                        users::full_name.eq(person.full_name.as_str()),
+                        users::name_search.eq(person.full_name.search_key()),
+                        users::date_of_birth.eq(person.date_of_birth),
+                        users::national_id
+                            .eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+                        users::email.eq(&person.email),
+                        users::category.eq(person.category.as_str()),
+                        users::organization_id.eq(org_id),
+                        users::updated_at.eq(Utc::now()),
+                    ))
+                    .execute(conn)
+                    .map_err(map_unique)?;
+                rows::set_roles(conn, existing.id, &person.roles)?;
+                updated += 1;
+            }
+        }
+    }
+    AuditEvent::new(actor.id, "users_imported", "user")
+        .from_address(&actor.address)
+        .details(json!({ "created": created, "updated": updated }))
+        .record(conn)?;
+    Ok(ImportReport {
+        created,
+        updated,
+        errors: Vec::new(),
+    })
+}

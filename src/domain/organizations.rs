@@ -1,0 +1,228 @@
+//! Organisations: kinds, and what a new one must satisfy to hang in the tree.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationKind {
+    /// The state management agency: issues master-trainer certificates (tier 1).
+    StateAgency,
+    /// Vietnam Social Security: organises tier 2 nationally.
+    ImplementingAgency,
+    /// A provincial branch of Vietnam Social Security: organises tier 2 in its province.
+    Branch,
+    /// Any workplace a trainee belongs to.
+    Unit,
+}
+
+impl OrganizationKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "state_agency" => Some(Self::StateAgency),
+            "implementing_agency" => Some(Self::ImplementingAgency),
+            "branch" => Some(Self::Branch),
+            "unit" => Some(Self::Unit),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StateAgency => "state_agency",
+            Self::ImplementingAgency => "implementing_agency",
+            Self::Branch => "branch",
+            Self::Unit => "unit",
+        }
+    }
+}
+
+/// NFC, trimmed, inner whitespace collapsed.
+pub fn clean_text(s: &str) -> String {
+    let nfc: String = s.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Signer titles keep their line break (`KT. GIÁM ĐỐC` over `PHÓ GIÁM ĐỐC`).
+pub fn clean_title(s: &str) -> String {
+    s.lines()
+        .map(clean_text)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct NewOrganization<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub province: Option<&'a str>,
+    pub signer_name: Option<&'a str>,
+    pub signer_title: Option<&'a str>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct CheckedOrganization {
+    pub code: String,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub province: Option<String>,
+    pub signer_name: Option<String>,
+    pub signer_title: Option<String>,
+}
+
+/// Checks a new organisation against its parent (kind and province). The two national bodies
+/// exist once, from the reference data; new ones are branches (under the implementing agency)
+/// or units (under anything), and a unit inherits its parent's province unless it names one.
+pub fn check_new_organization(
+    new: NewOrganization<'_>,
+    parent: Option<(Option<OrganizationKind>, Option<&str>)>,
+    province_known: bool,
+) -> Result<CheckedOrganization, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let code = new.code.trim().to_uppercase();
+    let code_ok = (2..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        && code
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if !code_ok {
+        errors.push(FieldError::new(
+            "code",
+            "must be 2 to 32 characters: letters, digits or '-'",
+        ));
+    }
+    let name = clean_text(new.name);
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new("name", "must be 1 to 200 characters"));
+    }
+    let kind = OrganizationKind::parse(new.kind);
+    match kind {
+        None => errors.push(FieldError::new(
+            "kind",
+            "must be state_agency, implementing_agency, branch or unit",
+        )),
+        Some(OrganizationKind::StateAgency | OrganizationKind::ImplementingAgency) => {
+            errors.push(FieldError::new(
+                "kind",
+                "the national bodies exist already; new organisations are branches or units",
+            ))
+        }
+        _ => {}
+    }
+    if !province_known {
+        errors.push(FieldError::new(
+            "province",
+            "is not one of the 34 province codes",
+        ));
+    }
+    let mut province = new.province.map(|p| p.trim().to_string());
+    match (kind, parent) {
+        (_, None) => errors.push(FieldError::new("parent_id", "is required")),
+        (Some(OrganizationKind::Branch), Some((parent_kind, _))) => {
+            if parent_kind != Some(OrganizationKind::ImplementingAgency) {
+                errors.push(FieldError::new(
+                    "parent_id",
+                    "a branch belongs to the implementing agency",
+                ));
+            }
+            if province.is_none() {
+                errors.push(FieldError::new("province", "is required for a branch"));
+            }
+        }
+        (Some(OrganizationKind::Unit), Some((_, parent_province))) => {
+            if let (Some(own), Some(parents)) = (&province, parent_province) {
+                if own != parents {
+                    errors.push(FieldError::new(
+                        "province",
+                        "must be the province of the parent organisation",
+                    ));
+                }
+            }
+            if province.is_none() {
+                province = parent_province.map(str::to_string);
+            }
+        }
+        _ => {}
+    }
+    let signer_name = new.signer_name.map(clean_text).filter(|s| !s.is_empty());
+    let signer_title = new.signer_title.map(clean_title).filter(|s| !s.is_empty());
+    match (kind, errors.is_empty()) {
+        (Some(kind), true) => Ok(CheckedOrganization {
+            code,
+            name,
+            kind,
+            province,
+            signer_name,
+            signer_title,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new<'a>(kind: &'a str, province: Option<&'a str>) -> NewOrganization<'a> {
+        NewOrganization {
+            code: "hn-hoankiem",
+            name: "  Ủy ban   nhân dân phường Hoàn Kiếm ",
+            kind,
+            province,
+            signer_name: None,
+            signer_title: None,
+        }
+    }
+
+    #[test]
+    fn unit_inherits_the_province_of_its_parent() {
+        let ok = check_new_organization(
+            new("unit", None),
+            Some((Some(OrganizationKind::Branch), Some("01"))),
+            true,
+        )
+        .unwrap();
+        assert_eq!(ok.code, "HN-HOANKIEM");
+        assert_eq!(ok.name, "Ủy ban nhân dân phường Hoàn Kiếm");
+        assert_eq!(ok.province.as_deref(), Some("01"));
+    }
+
+    #[test]
+    fn unit_in_another_province_than_its_parent_is_rejected() {
+        let err = check_new_organization(
+            new("unit", Some("79")),
+            Some((Some(OrganizationKind::Branch), Some("01"))),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(err[0].field, "province");
+    }
+
+    #[test]
+    fn branch_must_hang_under_the_implementing_agency() {
+        let err = check_new_organization(
+            new("branch", Some("01")),
+            Some((Some(OrganizationKind::StateAgency), None)),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(err[0].field, "parent_id");
+    }
+
+    #[test]
+    fn a_second_state_agency_cannot_be_created() {
+        assert!(check_new_organization(new("state_agency", None), None, true).is_err());
+    }
+
+    #[test]
+    fn signer_title_keeps_its_two_lines() {
+        assert_eq!(
+            clean_title(" KT. GIÁM ĐỐC \n  PHÓ GIÁM ĐỐC "),
+            "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"
+        );
+    }
+}
