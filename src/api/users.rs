@@ -529,14 +529,8 @@ pub fn import_file(
     actor: &ScopeView,
     bytes: &[u8],
 ) -> Result<ImportReport, AppError> {
-    match parse_import(bytes, today()) {
-        Ok(parsed) => conn.transaction(|conn| apply_import(conn, actor, &parsed)),
-        Err(errors) => Ok(ImportReport {
-            created: 0,
-            updated: 0,
-            errors,
-        }),
-    }
+    let (parsed, errors) = parse_import(bytes, today());
+    conn.transaction(|conn| apply_import(conn, actor, &parsed, errors))
 }
 
 /// Checks every row against the database, then writes them all — or, if any row fails, rolls
@@ -545,8 +539,8 @@ fn apply_import(
     conn: &mut PgConnection,
     actor: &ScopeView,
     parsed: &[ImportRow],
+    mut errors: Vec<ImportError>,
 ) -> Result<ImportReport, AppError> {
-    let mut errors = Vec::new();
     let mut plan: Vec<(&ImportRow, Uuid, Option<UserRow>)> = Vec::new();
     for row in parsed {
         let line = row.line;
@@ -605,6 +599,7 @@ fn apply_import(
         plan.push((row, org.id, existing));
     }
     if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
         return Ok(ImportReport {
             created: 0,
             updated: 0,

@@ -53,24 +53,25 @@ fn split_roles(cell: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses and checks a whole file; any problem anywhere fails the whole file, listing every
-/// problem with its line.
-pub fn parse_import(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Vec<ImportError>> {
+/// Parses and checks a whole file: the rows that passed and every problem with its line. Any
+/// problem anywhere fails the whole file, but the good rows are still checked against the
+/// database so the caller hears of every problem at once.
+pub fn parse_import(bytes: &[u8], today: NaiveDate) -> (Vec<ImportRow>, Vec<ImportError>) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(bytes);
-    let header = reader
-        .headers()
-        .map_err(|_| {
+    let Ok(header) = reader.headers().cloned() else {
+        return (
+            Vec::new(),
             vec![ImportError::new(
                 1,
                 "the header row cannot be read (is the file UTF-8 CSV?)",
-            )]
-        })?
-        .clone();
+            )],
+        );
+    };
     let index: HashMap<String, usize> = header
         .iter()
         .enumerate()
@@ -82,10 +83,13 @@ pub fn parse_import(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Ve
         .filter(|c| !index.contains_key(*c))
         .collect();
     if !missing.is_empty() {
-        return Err(vec![ImportError::new(
-            1,
-            format!("the header lacks the column(s): {}", missing.join(", ")),
-        )]);
+        return (
+            Vec::new(),
+            vec![ImportError::new(
+                1,
+                format!("the header lacks the column(s): {}", missing.join(", ")),
+            )],
+        );
     }
     let col = |name: &str| index.get(name).copied().unwrap_or(usize::MAX);
 
@@ -170,11 +174,7 @@ pub fn parse_import(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Ve
     if rows.is_empty() && errors.is_empty() {
         errors.push(ImportError::new(1, "the file lists nobody"));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    (rows, errors)
 }
 
 #[cfg(test)]
@@ -194,7 +194,8 @@ mod tests {
             "{HEADER}hang.nt,Nguyễn Thị Hằng,1985-04-12,001185012345,,BHXH-HN,civil_servant,trainee\n\
              tuan.lv,Lê Văn Tuấn,,,tuan@example.vn,hn-badinh,official,\"trainee;hr\"\n"
         );
-        let rows = parse_import(csv.as_bytes(), today()).unwrap();
+        let (rows, errors) = parse_import(csv.as_bytes(), today());
+        assert!(errors.is_empty());
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[1].line, 3);
@@ -208,7 +209,7 @@ mod tests {
             "{HEADER}hang.nt,Nguyễn Thị Hằng,1985-04-12,,,BHXH-HN,civil_servant,trainee\n\
              tuan.lv,Lê Văn Tuấn,1978-08-25,001285012345,,BHXH-HN,official,trainee\n"
         );
-        let errors = parse_import(csv.as_bytes(), today()).unwrap_err();
+        let errors = parse_import(csv.as_bytes(), today()).1;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 3);
         assert!(errors[0].message.starts_with("national_id"));
@@ -220,13 +221,13 @@ mod tests {
             "{HEADER}hang.nt,Nguyễn Thị Hằng,,,,BHXH-HN,civil_servant,trainee\n\
              hang.nt,Nguyễn Thị Hằng,,,,BHXH-HN,civil_servant,trainee\n"
         );
-        let errors = parse_import(csv.as_bytes(), today()).unwrap_err();
+        let errors = parse_import(csv.as_bytes(), today()).1;
         assert_eq!(errors[0].line, 3);
     }
 
     #[test]
     fn a_missing_column_is_reported_on_line_one() {
-        let errors = parse_import(b"username,full_name\nx,y\n", today()).unwrap_err();
+        let errors = parse_import(b"username,full_name\nx,y\n", today()).1;
         assert_eq!(errors[0].line, 1);
         assert!(errors[0].message.contains("organization_code"));
     }
@@ -235,6 +236,6 @@ mod tests {
     fn a_byte_order_mark_is_ignored() {
         let csv =
             format!("\u{feff}{HEADER}hang.nt,Nguyễn Thị Hằng,,,,BHXH-HN,civil_servant,trainee\n");
-        assert_eq!(parse_import(csv.as_bytes(), today()).unwrap().len(), 1);
+        assert_eq!(parse_import(csv.as_bytes(), today()).0.len(), 1);
     }
 }

@@ -41,7 +41,7 @@ pub fn url_for_database(url: &str, database: &str) -> String {
 fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
-        cascade::telemetry::init("warn");
+        cascade::telemetry::init("error");
         let (base_url, cluster) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => (url_for_database(&url, "postgres"), None),
             _ => {
@@ -285,4 +285,119 @@ pub fn assert_status(answer: &Answer, expected: u16) {
         "unexpected status; body: {}",
         String::from_utf8_lossy(&answer.body)
     );
+}
+
+/// The password of every person the fixtures create.
+pub const PASSWORD: &str = "mật-khẩu-thử-nghiệm-2027";
+
+fn fixture_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| cascade::auth::password::hash_blocking(PASSWORD).expect("hash"))
+}
+
+impl TestApp {
+    /// The id of an organisation by code.
+    pub fn org(&self, code: &str) -> uuid::Uuid {
+        use cascade::db::schema::organizations;
+        use diesel::prelude::*;
+        organizations::table
+            .filter(organizations::code.eq(code))
+            .select(organizations::id)
+            .first(&mut self.db())
+            .unwrap_or_else(|_| panic!("no organisation {code}"))
+    }
+
+    /// Adds a unit below `parent` (for scopes below a branch).
+    pub fn unit(&self, code: &str, name: &str, parent: &str) -> uuid::Uuid {
+        use cascade::db::schema::organizations;
+        use diesel::prelude::*;
+        let parent_id = self.org(parent);
+        let province: Option<String> = organizations::table
+            .find(parent_id)
+            .select(organizations::province_code)
+            .first(&mut self.db())
+            .expect("parent");
+        diesel::insert_into(organizations::table)
+            .values((
+                organizations::code.eq(code),
+                organizations::name.eq(name),
+                organizations::kind.eq("unit"),
+                organizations::parent_id.eq(parent_id),
+                organizations::province_code.eq(province),
+            ))
+            .returning(organizations::id)
+            .get_result(&mut self.db())
+            .expect("insert unit")
+    }
+
+    /// Adds a person who can sign in with [`PASSWORD`].
+    pub fn person(
+        &self,
+        username: &str,
+        org_code: &str,
+        roles: &[&str],
+        category: &str,
+    ) -> uuid::Uuid {
+        use cascade::db::schema::{user_roles, users};
+        use diesel::prelude::*;
+        let org = self.org(org_code);
+        let full_name = format!("Nguyễn Văn {}", username.replace(['.', '_', '-'], " "));
+        let mut conn = self.db();
+        let id: uuid::Uuid = diesel::insert_into(users::table)
+            .values((
+                users::username.eq(username),
+                users::full_name.eq(&full_name),
+                users::name_search.eq(cascade::domain::people::search_fold(&full_name)),
+                users::date_of_birth.eq(chrono::NaiveDate::from_ymd_opt(1985, 4, 12)),
+                users::organization_id.eq(org),
+                users::category.eq(category),
+                users::password_hash.eq(fixture_hash()),
+            ))
+            .returning(users::id)
+            .get_result(&mut conn)
+            .expect("insert person");
+        for role in roles {
+            diesel::insert_into(user_roles::table)
+                .values((user_roles::user_id.eq(id), user_roles::role.eq(*role)))
+                .execute(&mut conn)
+                .expect("insert role");
+        }
+        id
+    }
+
+    pub async fn login_answer(&self, username: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in with [`PASSWORD`]; the access token.
+    pub async fn login(&self, username: &str) -> String {
+        let answer = self.login_answer(username, PASSWORD).await;
+        assert_status(&answer, 200);
+        answer.json["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
+    /// The HS256 key this app signs access tokens with.
+    pub fn jwt_secret(&self) -> Vec<u8> {
+        std::fs::read(self._data_dir.path().join("jwt-secret")).expect("jwt secret")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::sql_query(sql)
+            .get_result(&mut self.db())
+            .expect("count");
+        n.n
+    }
 }

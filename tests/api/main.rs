@@ -2,4 +2,6 @@
 
 mod harness;
 
+mod authorization;
 mod foundation;
+mod identity;
