@@ -369,7 +369,7 @@ pub fn import_users(url: &str, bytes: &[u8]) -> Result<crate::api::users::Import
     let mut conn = connect(url)?;
     crate::api::users::import_file(
         &mut conn,
-        &crate::api::users::ScopeView::command_line(),
+        &crate::auth::current_user::Actor::command_line(),
         bytes,
     )
     .map_err(describe)

@@ -26,6 +26,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What certificate issuance needs from the state.
+    pub fn issuer(&self) -> crate::certificates::Issuer {
+        crate::certificates::Issuer {
+            signing_key_seed: self.signing_key_seed,
+            public_url: self.config.public_url.clone(),
+        }
+    }
+
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let jwt_path = config
             .jwt_secret_file

@@ -1,7 +1,10 @@
 //! The JSON API under `/api/v1`, the health probes and the OpenAPI document.
 
 pub mod auth;
+pub mod cohorts;
+pub mod courses;
 pub mod health;
+pub mod marks;
 pub mod organizations;
 pub mod users;
 
@@ -38,7 +41,24 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         users::list,
         users::get,
         users::update,
-        users::import
+        users::import,
+        users::records,
+        courses::create,
+        courses::list,
+        courses::get,
+        cohorts::create,
+        cohorts::list,
+        cohorts::get,
+        cohorts::update,
+        cohorts::add_instructor,
+        cohorts::remove_instructor,
+        cohorts::add_session,
+        cohorts::enroll,
+        cohorts::list_enrollments,
+        cohorts::withdraw,
+        cohorts::finalize,
+        marks::put_attendance,
+        marks::put_score
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -75,7 +95,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(users::create)
                 .service(users::list)
                 .service(users::get)
-                .service(users::update),
+                .service(users::update)
+                .service(users::records)
+                .service(courses::create)
+                .service(courses::list)
+                .service(courses::get)
+                .service(cohorts::create)
+                .service(cohorts::list)
+                .service(cohorts::get)
+                .service(cohorts::update)
+                .service(cohorts::add_instructor)
+                .service(cohorts::remove_instructor)
+                .service(cohorts::add_session)
+                .service(cohorts::enroll)
+                .service(cohorts::list_enrollments)
+                .service(cohorts::withdraw)
+                .service(cohorts::finalize)
+                .service(marks::put_attendance)
+                .service(marks::put_score),
         );
 }
 

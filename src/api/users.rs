@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::current_user::CurrentUser;
+use crate::auth::current_user::{Actor, CurrentUser};
 use crate::auth::password;
 use crate::db::audit::AuditEvent;
 use crate::db::organizations as orgs;
@@ -104,45 +104,12 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Ap
 }
 
 /// A user the caller may see, or 404.
-fn visible_user(conn: &mut PgConnection, user: &ScopeView, id: Uuid) -> Result<UserRow, AppError> {
+fn visible_user(conn: &mut PgConnection, user: &Actor, id: Uuid) -> Result<UserRow, AppError> {
     let row = rows::find(conn, id)?;
     if user.scope.covers_person(row.id, row.organization_id) {
         Ok(row)
     } else {
         Err(AppError::NotFound)
-    }
-}
-
-/// What a blocking closure needs to know about the caller.
-#[derive(Clone)]
-pub struct ScopeView {
-    /// `None` for the command line (no person acts).
-    pub id: Option<Uuid>,
-    pub roles: Vec<Role>,
-    pub scope: crate::domain::access::Scope,
-    pub address: String,
-}
-
-impl ScopeView {
-    /// The command line acts with an administrator's scope.
-    pub fn command_line() -> Self {
-        ScopeView {
-            id: None,
-            roles: vec![Role::Admin],
-            scope: crate::domain::access::Scope::All,
-            address: "cli".into(),
-        }
-    }
-}
-
-impl From<&CurrentUser> for ScopeView {
-    fn from(u: &CurrentUser) -> Self {
-        ScopeView {
-            id: Some(u.id),
-            roles: u.roles.clone(),
-            scope: u.scope.clone(),
-            address: u.address.clone(),
-        }
     }
 }
 
@@ -198,7 +165,7 @@ pub async fn create(
         Some(p) => Some(password::hash(p.clone()).await?),
         None => None,
     };
-    let actor = ScopeView::from(&user);
+    let actor = user.actor();
     let org = body.organization_id;
     let view = state
         .db
@@ -322,7 +289,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let actor = ScopeView::from(&user);
+    let actor = user.actor();
     let view = state
         .db
         .run(move |conn| {
@@ -345,7 +312,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let body = body.into_inner();
-    let actor = ScopeView::from(&user);
+    let actor = user.actor();
     // load first: a person outside the scope is 404 for everyone, before any role check
     let (current, current_roles) = {
         let actor = actor.clone();
@@ -514,7 +481,7 @@ pub async fn import(
     if !is_csv {
         return Err(AppError::UnsupportedMediaType);
     }
-    let actor = ScopeView::from(&user);
+    let actor = user.actor();
     let report = state
         .db
         .run(move |conn| import_file(conn, &actor, &body))
@@ -526,7 +493,7 @@ pub async fn import(
 /// write all of them in one transaction, or nothing.
 pub fn import_file(
     conn: &mut PgConnection,
-    actor: &ScopeView,
+    actor: &Actor,
     bytes: &[u8],
 ) -> Result<ImportReport, AppError> {
     let (parsed, errors) = parse_import(bytes, today());
@@ -537,7 +504,7 @@ pub fn import_file(
 /// back and reports every failure with its line number.
 fn apply_import(
     conn: &mut PgConnection,
-    actor: &ScopeView,
+    actor: &Actor,
     parsed: &[ImportRow],
     mut errors: Vec<ImportError>,
 ) -> Result<ImportReport, AppError> {
@@ -643,4 +610,135 @@ fn apply_import(
         updated,
         errors: Vec::new(),
     })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordCohort {
+    pub id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordCourse {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub tier: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordCertificate {
+    pub id: Uuid,
+    pub serial: String,
+    /// valid, expired, revoked or superseded
+    pub status: String,
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Record {
+    pub enrollment_id: Uuid,
+    pub cohort: RecordCohort,
+    pub course: RecordCourse,
+    pub status: String,
+    pub attendance_percent: f64,
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<RecordCertificate>,
+}
+
+/// A person's training record: every enrolment, its marks, and the certificate it earned.
+#[utoipa::path(get, path = "/api/v1/users/{id}/records",
+    responses((status = 200, body = Vec<Record>), (status = 404, body = crate::error::ErrorBody)))]
+#[get("/users/{id}/records")]
+pub async fn records(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    use crate::db::schema::{certificates, cohorts, courses, enrollments};
+    let (id, actor) = (id.into_inner(), user.actor());
+    let found_records = state
+        .db
+        .run(move |conn| {
+            visible_user(conn, &actor, id)?;
+            let found: Vec<(
+                crate::db::training::EnrollmentRow,
+                (Uuid, String, NaiveDate, NaiveDate),
+                (Uuid, String, String, String),
+            )> = enrollments::table
+                .inner_join(cohorts::table.inner_join(courses::table))
+                .filter(enrollments::user_id.eq(id))
+                .order(cohorts::starts_on.desc())
+                .select((
+                    crate::db::training::EnrollmentRow::as_select(),
+                    (
+                        cohorts::id,
+                        cohorts::title,
+                        cohorts::starts_on,
+                        cohorts::ends_on,
+                    ),
+                    (courses::id, courses::code, courses::title, courses::tier),
+                ))
+                .load(conn)?;
+            let today = today();
+            let mut out = Vec::with_capacity(found.len());
+            for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier)) in found {
+                // the newest certificate of the enrolment (a correction supersedes the first)
+                let cert: Option<(Uuid, String, String, NaiveDate)> = certificates::table
+                    .filter(certificates::enrollment_id.eq(e.id))
+                    .order(certificates::created_at.desc())
+                    .select((
+                        certificates::id,
+                        certificates::serial,
+                        certificates::status,
+                        certificates::valid_until,
+                    ))
+                    .first(conn)
+                    .optional()?;
+                let attendance_percent = match e.attendance_percent {
+                    Some(p) => p,
+                    None => {
+                        let (total, attended) = crate::db::training::attended_minutes(conn, cid)?;
+                        crate::domain::training::attendance_percent(
+                            total,
+                            attended.get(&e.id).copied().unwrap_or(0),
+                        )
+                    }
+                };
+                out.push(Record {
+                    enrollment_id: e.id,
+                    cohort: RecordCohort {
+                        id: cid,
+                        title: ctitle,
+                        starts_on,
+                        ends_on,
+                    },
+                    course: RecordCourse {
+                        id: course_id,
+                        code,
+                        title,
+                        tier,
+                    },
+                    status: e.status,
+                    attendance_percent,
+                    score: e.score,
+                    certificate: cert.map(|(id, serial, status, valid_until)| RecordCertificate {
+                        status: if status == "valid" && valid_until < today {
+                            "expired".into()
+                        } else {
+                            status
+                        },
+                        id,
+                        serial,
+                        valid_until,
+                    }),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(found_records))
 }

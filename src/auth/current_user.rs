@@ -29,6 +29,38 @@ pub struct CurrentUser {
     db: Db,
 }
 
+/// What a blocking closure needs to know about the caller.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `None` for the command line (no person acts).
+    pub id: Option<Uuid>,
+    pub roles: Vec<Role>,
+    pub scope: Scope,
+    pub address: String,
+}
+
+impl Actor {
+    /// The command line acts with an administrator's scope.
+    pub fn command_line() -> Self {
+        Actor {
+            id: None,
+            roles: vec![Role::Admin],
+            scope: Scope::All,
+            address: "cli".into(),
+        }
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// An administrator, or a coordinator whose scope covers `organization_id`.
+    pub fn coordinates(&self, organization_id: Uuid) -> bool {
+        self.has(Role::Admin)
+            || (self.has(Role::Coordinator) && self.scope.covers_organization(organization_id))
+    }
+}
+
 /// The client's address as seen by this server (proxies are not trusted with it).
 pub fn client_address(req: &HttpRequest) -> String {
     req.peer_addr()
@@ -50,6 +82,27 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 impl CurrentUser {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id),
+            roles: self.roles.clone(),
+            scope: self.scope.clone(),
+            address: self.address.clone(),
+        }
+    }
+
+    /// Passes a result through, recording a 403 as a denied access.
+    pub async fn audited<T>(
+        &self,
+        result: Result<T, AppError>,
+        action: &'static str,
+    ) -> Result<T, AppError> {
+        match result {
+            Err(AppError::Forbidden) => self.denied(action).await,
+            other => other,
+        }
     }
 
     pub fn has_any(&self, roles: &[Role]) -> bool {

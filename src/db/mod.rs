@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cluster;
 pub mod organizations;
 pub mod schema;
+pub mod training;
 pub mod users;
 
 use std::time::Duration;

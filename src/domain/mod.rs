@@ -2,4 +2,5 @@
 pub mod access;
 pub mod organizations;
 pub mod people;
+pub mod training;
 pub mod user_import;

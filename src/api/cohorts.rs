@@ -1,0 +1,1087 @@
+//! `/cohorts`: scheduled runs of a course, their instructors, sessions, enrolments, and
+//! finalising them.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::current_user::{Actor, CurrentUser};
+use crate::db::audit::AuditEvent;
+use crate::db::organizations as orgs;
+use crate::db::schema::{cohort_instructors, cohorts, enrollments, organizations, sessions, users};
+use crate::db::training::{self as rows, CohortRow, CourseRow, EnrollmentRow, SessionRow};
+use crate::db::users::OrganizationRef;
+use crate::domain::organizations::{clean_text, OrganizationKind};
+use crate::domain::people::{Category, Role};
+use crate::domain::training::{
+    self, check_eligibility, check_organizer, check_transition, instructor_not_certified,
+    CohortStatus,
+};
+use crate::error::{AppError, FieldError};
+use crate::startup::AppState;
+
+use super::users::paging;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CourseRef {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub tier: String,
+    pub curriculum_version: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InstructorView {
+    pub user_id: Uuid,
+    pub full_name: String,
+    /// The master-trainer certificate that covers the cohort's dates, if any.
+    pub master_certificate_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub hours: f64,
+    pub topic: String,
+}
+
+impl From<SessionRow> for SessionView {
+    fn from(s: SessionRow) -> Self {
+        SessionView {
+            id: s.id,
+            cohort_id: s.cohort_id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            hours: f64::from(s.minutes) / 60.0,
+            topic: s.topic,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CohortView {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub course: CourseRef,
+    pub tier: String,
+    pub organization_id: Uuid,
+    pub organization: OrganizationRef,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub location: String,
+    pub mode: String,
+    pub capacity: i32,
+    pub campaign: Option<String>,
+    pub status: String,
+    pub enrolled_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructors: Option<Vec<InstructorView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<SessionView>>,
+    pub finalized_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CohortPage {
+    pub items: Vec<CohortView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCohort {
+    pub course_id: Uuid,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub location: String,
+    pub mode: String,
+    pub capacity: i32,
+    pub campaign: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCohort {
+    pub title: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub mode: Option<String>,
+    pub capacity: Option<i32>,
+    pub campaign: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CohortQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub organization_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub course_id: Option<Uuid>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserRef {
+    pub user_id: Uuid,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub topic: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PersonRef {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub organization: OrganizationRef,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnrollmentView {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub user_id: Uuid,
+    pub person: PersonRef,
+    pub status: String,
+    pub score: Option<f64>,
+    /// Share of session hours attended so far (fixed when the cohort is finalised).
+    pub attendance_percent: f64,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnrollmentList {
+    pub items: Vec<EnrollmentView>,
+}
+
+/// What finalising answers; `issued` lists the certificates this call issued.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FinalizeReport {
+    pub completed: i64,
+    pub failed: i64,
+    pub issued: Vec<serde_json::Value>,
+    /// Certificates that earlier calls had already issued for this cohort.
+    pub already_issued: i64,
+}
+
+/// How much the caller needs: to see the cohort, or to change it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Manage,
+}
+
+/// Loads a cohort the caller may reach: 404 when outside their scope (and not a participant),
+/// 403 when visible but not theirs to change.
+pub fn reach_cohort(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    access: Access,
+) -> Result<CohortRow, AppError> {
+    let cohort = rows::cohort(conn, id)?;
+    let visible = actor.scope.covers_organization(cohort.organization_id)
+        || match actor.id {
+            Some(me) => rows::is_participant(conn, cohort.id, me)?,
+            None => false,
+        };
+    if !visible {
+        return Err(AppError::NotFound);
+    }
+    if access == Access::Manage && !actor.coordinates(cohort.organization_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(cohort)
+}
+
+fn status_of(cohort: &CohortRow) -> CohortStatus {
+    CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled)
+}
+
+fn require_active(cohort: &CohortRow) -> Result<(), AppError> {
+    if status_of(cohort).is_active() {
+        Ok(())
+    } else {
+        Err(AppError::Conflict {
+            code: "cohort_closed",
+            message: format!("The cohort is {}; it takes no more changes.", cohort.status),
+        })
+    }
+}
+
+fn course_ref(c: &CourseRow) -> CourseRef {
+    CourseRef {
+        id: c.id,
+        code: c.code.clone(),
+        title: c.title.clone(),
+        tier: c.tier.clone(),
+        curriculum_version: c.curriculum_version.clone(),
+    }
+}
+
+fn org_ref(conn: &mut PgConnection, id: Uuid) -> QueryResult<OrganizationRef> {
+    let o = orgs::find(conn, id)?;
+    Ok(OrganizationRef {
+        id: o.id,
+        code: o.code,
+        name: o.name,
+    })
+}
+
+/// The full view of one cohort (instructors and sessions included when `detailed`).
+pub fn cohort_view(
+    conn: &mut PgConnection,
+    cohort: CohortRow,
+    detailed: bool,
+) -> Result<CohortView, AppError> {
+    let course = rows::course(conn, cohort.course_id)?;
+    let organization = org_ref(conn, cohort.organization_id)?;
+    let enrolled_count = rows::enrolled_count(conn, cohort.id)?;
+    let (instructors, sessions) = if detailed {
+        let instructors = rows::instructors_with_cover(conn, &cohort)?
+            .into_iter()
+            .map(
+                |(user_id, full_name, master_certificate_id)| InstructorView {
+                    user_id,
+                    full_name,
+                    master_certificate_id,
+                },
+            )
+            .collect();
+        let sessions = rows::sessions_of(conn, cohort.id)?
+            .into_iter()
+            .map(SessionView::from)
+            .collect();
+        (Some(instructors), Some(sessions))
+    } else {
+        (None, None)
+    };
+    Ok(CohortView {
+        id: cohort.id,
+        course_id: course.id,
+        tier: course.tier.clone(),
+        course: course_ref(&course),
+        organization_id: cohort.organization_id,
+        organization,
+        title: cohort.title,
+        starts_on: cohort.starts_on,
+        ends_on: cohort.ends_on,
+        location: cohort.location,
+        mode: cohort.mode,
+        capacity: cohort.capacity,
+        campaign: cohort.campaign,
+        status: cohort.status,
+        enrolled_count,
+        instructors,
+        sessions,
+        finalized_at: cohort.finalized_at,
+    })
+}
+
+fn check_fields(
+    title: &str,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    location: &str,
+    mode: &str,
+    capacity: i32,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if title.is_empty() || title.chars().count() > 300 {
+        errors.push(FieldError::new("title", "must be 1 to 300 characters"));
+    }
+    if ends_on < starts_on {
+        errors.push(FieldError::new("ends_on", "must not be before starts_on"));
+    }
+    if (ends_on - starts_on).num_days() > 366 {
+        errors.push(FieldError::new("ends_on", "a cohort lasts at most a year"));
+    }
+    if location.chars().count() > 300 {
+        errors.push(FieldError::new(
+            "location",
+            "must be at most 300 characters",
+        ));
+    }
+    if !matches!(mode, "in_person" | "online") {
+        errors.push(FieldError::new("mode", "must be in_person or online"));
+    }
+    if mode == "in_person" && location.is_empty() {
+        errors.push(FieldError::new(
+            "location",
+            "is required for an in-person cohort",
+        ));
+    }
+    if !(1..=10_000).contains(&capacity) {
+        errors.push(FieldError::new("capacity", "must be from 1 to 10000"));
+    }
+    errors
+}
+
+fn audit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> QueryResult<()> {
+    AuditEvent::new(actor.id, action, object)
+        .object(id)
+        .from_address(&actor.address)
+        .details(details)
+        .record(conn)
+}
+
+#[utoipa::path(post, path = "/api/v1/cohorts", request_body = CreateCohort,
+    responses((status = 201, body = CohortView), (status = 400, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+#[post("/cohorts")]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<CreateCohort>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Admin, Role::Coordinator], "create_cohort")
+        .await?;
+    let body = body.into_inner();
+    let title = clean_text(&body.title);
+    let location = clean_text(&body.location);
+    let campaign = body
+        .campaign
+        .as_deref()
+        .map(clean_text)
+        .filter(|c| !c.is_empty());
+    let errors = check_fields(
+        &title,
+        body.starts_on,
+        body.ends_on,
+        &location,
+        &body.mode,
+        body.capacity,
+    );
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if !user.scope.covers_organization(body.organization_id) {
+        return Err(AppError::NotFound);
+    }
+    let actor = user.actor();
+    let result = state
+        .db
+        .run(move |conn| {
+            let course = rows::course(conn, body.course_id)
+                .optional()?
+                .ok_or_else(|| AppError::validation("course_id", "no course has this id"))?;
+            let organizer = orgs::find(conn, body.organization_id)?;
+            check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
+            if !actor.coordinates(organizer.id) {
+                return Err(AppError::Forbidden);
+            }
+            if course.superseded_by_id.is_some() {
+                return Err(AppError::Rule {
+                    code: "course_superseded",
+                    message: "This course has been replaced by a newer curriculum version; schedule the new one.".into(),
+                });
+            }
+            conn.transaction(|conn| {
+                let row: CohortRow = diesel::insert_into(cohorts::table)
+                    .values((
+                        cohorts::course_id.eq(course.id),
+                        cohorts::organization_id.eq(organizer.id),
+                        cohorts::title.eq(&title),
+                        cohorts::starts_on.eq(body.starts_on),
+                        cohorts::ends_on.eq(body.ends_on),
+                        cohorts::location.eq(&location),
+                        cohorts::mode.eq(&body.mode),
+                        cohorts::capacity.eq(body.capacity),
+                        cohorts::campaign.eq(&campaign),
+                    ))
+                    .returning(CohortRow::as_returning())
+                    .get_result(conn)?;
+                audit(conn, &actor, "cohort_created", "cohort", row.id, json!({ "course_id": course.id, "organization_id": organizer.id }))?;
+                cohort_view(conn, row, true)
+            })
+        })
+        .await;
+    let view = user.audited(result, "create_cohort").await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(get, path = "/api/v1/cohorts", params(CohortQuery), responses((status = 200, body = CohortPage)))]
+#[get("/cohorts")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<CohortQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    let status = match q.status.as_deref() {
+        Some(s) => Some(
+            CohortStatus::parse(s)
+                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
+        ),
+        None => None,
+    };
+    let actor = user.actor();
+    let page_of = state
+        .db
+        .run(move |conn| {
+            let org_filter = match (q.organization_id, actor.scope.organization_filter()) {
+                (Some(org), _) if actor.scope.covers_organization(org) => {
+                    Some(orgs::subtree_ids(conn, org)?)
+                }
+                (Some(_), _) => return Err(AppError::NotFound),
+                (None, f) => f,
+            };
+            let me = actor.id.unwrap_or_default();
+            let build = || {
+                let participant = cohorts::id
+                    .eq_any(
+                        enrollments::table
+                            .filter(enrollments::user_id.eq(me))
+                            .select(enrollments::cohort_id),
+                    )
+                    .or(cohorts::id.eq_any(
+                        cohort_instructors::table
+                            .filter(cohort_instructors::user_id.eq(me))
+                            .select(cohort_instructors::cohort_id),
+                    ));
+                let mut query = cohorts::table.into_boxed();
+                query = match (&org_filter, q.organization_id) {
+                    (None, _) => query,
+                    (Some(ids), Some(_)) => {
+                        query.filter(cohorts::organization_id.eq_any(ids.clone()))
+                    }
+                    (Some(ids), None) => {
+                        query.filter(cohorts::organization_id.eq_any(ids.clone()).or(participant))
+                    }
+                };
+                if let Some(from) = q.from {
+                    query = query.filter(cohorts::ends_on.ge(from));
+                }
+                if let Some(to) = q.to {
+                    query = query.filter(cohorts::starts_on.le(to));
+                }
+                if let Some(s) = status {
+                    query = query.filter(cohorts::status.eq(s.as_str()));
+                }
+                if let Some(c) = q.course_id {
+                    query = query.filter(cohorts::course_id.eq(c));
+                }
+                query
+            };
+            let total: i64 = build().count().get_result(conn)?;
+            let found: Vec<CohortRow> = build()
+                .order((cohorts::starts_on.desc(), cohorts::id.asc()))
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+                .select(CohortRow::as_select())
+                .load(conn)?;
+            let items = found
+                .into_iter()
+                .map(|c| cohort_view(conn, c, false))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(CohortPage {
+                items,
+                total,
+                page,
+                per_page,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page_of))
+}
+
+#[utoipa::path(get, path = "/api/v1/cohorts/{id}", responses((status = 200, body = CohortView), (status = 404, body = crate::error::ErrorBody)))]
+#[get("/cohorts/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor) = (id.into_inner(), user.actor());
+    let view = state
+        .db
+        .run(move |conn| {
+            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
+            cohort_view(conn, cohort, true)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Tier 2 needs at least one instructor whose master-trainer certificate covers the dates.
+pub fn require_certified_instructor(
+    conn: &mut PgConnection,
+    cohort: &CohortRow,
+    course: &CourseRow,
+) -> Result<Vec<Uuid>, AppError> {
+    if course.tier() != training::Tier::Propagandist {
+        return Ok(Vec::new());
+    }
+    let covers: Vec<Uuid> = rows::instructors_with_cover(conn, cohort)?
+        .into_iter()
+        .filter_map(|(_, _, cover)| cover)
+        .collect();
+    if covers.is_empty() {
+        return Err(instructor_not_certified(
+            "A propagandist cohort needs at least one instructor whose master-trainer certificate is valid on every day of the cohort.",
+        ));
+    }
+    Ok(covers)
+}
+
+#[utoipa::path(patch, path = "/api/v1/cohorts/{id}", request_body = UpdateCohort,
+    responses((status = 200, body = CohortView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[patch("/cohorts/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateCohort>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor, body) = (id.into_inner(), user.actor(), body.into_inner());
+    let next_status = match body.status.as_deref() {
+        Some(s) => Some(
+            CohortStatus::parse(s)
+                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
+        ),
+        None => None,
+    };
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                let current = status_of(&cohort);
+                require_active(&cohort)?;
+                let title = body.title.as_deref().map(clean_text).unwrap_or_else(|| cohort.title.clone());
+                let location = body.location.as_deref().map(clean_text).unwrap_or_else(|| cohort.location.clone());
+                let mode = body.mode.clone().unwrap_or_else(|| cohort.mode.clone());
+                let starts_on = body.starts_on.unwrap_or(cohort.starts_on);
+                let ends_on = body.ends_on.unwrap_or(cohort.ends_on);
+                let capacity = body.capacity.unwrap_or(cohort.capacity);
+                let campaign = match &body.campaign {
+                    Some(c) => Some(clean_text(c)).filter(|c| !c.is_empty()),
+                    None => cohort.campaign.clone(),
+                };
+                let errors = check_fields(&title, starts_on, ends_on, &location, &mode, capacity);
+                if !errors.is_empty() {
+                    return Err(AppError::Validation(errors));
+                }
+                let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
+                if dates_changed {
+                    if current == CohortStatus::InProgress {
+                        return Err(AppError::Conflict {
+                            code: "cohort_started",
+                            message: "The dates of a cohort that has started cannot change.".into(),
+                        });
+                    }
+                    let outside: i64 = sessions::table
+                        .filter(sessions::cohort_id.eq(id))
+                        .count()
+                        .get_result(conn)?;
+                    if outside > 0 {
+                        for s in rows::sessions_of(conn, id)? {
+                            training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on).map_err(|_| AppError::Conflict {
+                                code: "sessions_outside_dates",
+                                message: "Some sessions fall outside the new dates; move or remove them first.".into(),
+                            })?;
+                        }
+                    }
+                }
+                if capacity < cohort.capacity && rows::enrolled_count(conn, id)? > i64::from(capacity) {
+                    return Err(AppError::Conflict {
+                        code: "cohort_full",
+                        message: "More people are enrolled than the new capacity.".into(),
+                    });
+                }
+                let status = next_status.unwrap_or(current);
+                check_transition(current, status)?;
+                let row: CohortRow = diesel::update(cohorts::table.find(id))
+                    .set((
+                        cohorts::title.eq(&title),
+                        cohorts::location.eq(&location),
+                        cohorts::mode.eq(&mode),
+                        cohorts::starts_on.eq(starts_on),
+                        cohorts::ends_on.eq(ends_on),
+                        cohorts::capacity.eq(capacity),
+                        cohorts::campaign.eq(&campaign),
+                        cohorts::status.eq(status.as_str()),
+                        cohorts::updated_at.eq(Utc::now()),
+                    ))
+                    .returning(CohortRow::as_returning())
+                    .get_result(conn)?;
+                if status == CohortStatus::InProgress && current != CohortStatus::InProgress {
+                    // rule 2: a tier-2 cohort cannot start without a certified instructor
+                    let course = rows::course(conn, row.course_id)?;
+                    require_certified_instructor(conn, &row, &course)?;
+                }
+                audit(conn, &actor, "cohort_updated", "cohort", id, json!({ "status": status.as_str(), "dates_changed": dates_changed }))?;
+                cohort_view(conn, row, true)
+            })
+        })
+        .await;
+    let view = user.audited(result, "update_cohort").await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/instructors", request_body = UserRef,
+    responses((status = 201, body = InstructorView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[post("/cohorts/{id}/instructors")]
+pub async fn add_instructor(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UserRef>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor, person) = (id.into_inner(), user.actor(), body.into_inner().user_id);
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                require_active(&cohort)?;
+                let (full_name, active): (String, bool) = users::table
+                    .find(person)
+                    .select((users::full_name, users::active))
+                    .first(conn)
+                    .optional()?
+                    .ok_or(AppError::NotFound)?;
+                if !active {
+                    return Err(AppError::Rule { code: "inactive_person", message: "This person's account is deactivated.".into() });
+                }
+                let course = rows::course(conn, cohort.course_id)?;
+                let cover = rows::covering_master_certificates(conn, person, cohort.starts_on, cohort.ends_on)?.into_iter().next();
+                if course.tier() == training::Tier::Propagandist && cover.is_none() {
+                    return Err(instructor_not_certified(
+                        "This person holds no master-trainer certificate valid on every day of the cohort (not revoked, not superseded, not expired before the end date).",
+                    ));
+                }
+                let enrolled: i64 = enrollments::table
+                    .filter(enrollments::cohort_id.eq(id))
+                    .filter(enrollments::user_id.eq(person))
+                    .filter(enrollments::status.ne("withdrawn"))
+                    .count()
+                    .get_result(conn)?;
+                if enrolled > 0 {
+                    return Err(AppError::conflict("This person is enrolled in the cohort and cannot also teach it."));
+                }
+                let inserted = diesel::insert_into(cohort_instructors::table)
+                    .values((cohort_instructors::cohort_id.eq(id), cohort_instructors::user_id.eq(person)))
+                    .on_conflict_do_nothing()
+                    .execute(conn)?;
+                if inserted == 0 {
+                    return Err(AppError::Conflict { code: "already_assigned", message: "This person already teaches the cohort.".into() });
+                }
+                audit(conn, &actor, "instructor_assigned", "cohort", id, json!({ "user_id": person, "master_certificate_id": cover }))?;
+                Ok(InstructorView { user_id: person, full_name, master_certificate_id: cover })
+            })
+        })
+        .await;
+    let view = user.audited(result, "assign_instructor").await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(delete, path = "/api/v1/cohorts/{id}/instructors/{user_id}",
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[delete("/cohorts/{id}/instructors/{user_id}")]
+pub async fn remove_instructor(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let ((id, person), actor) = (path.into_inner(), user.actor());
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                require_active(&cohort)?;
+                let removed = diesel::delete(
+                    cohort_instructors::table
+                        .filter(cohort_instructors::cohort_id.eq(id))
+                        .filter(cohort_instructors::user_id.eq(person)),
+                )
+                .execute(conn)?;
+                if removed == 0 {
+                    return Err(AppError::NotFound);
+                }
+                audit(
+                    conn,
+                    &actor,
+                    "instructor_removed",
+                    "cohort",
+                    id,
+                    json!({ "user_id": person }),
+                )?;
+                Ok(())
+            })
+        })
+        .await;
+    user.audited(result, "remove_instructor").await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/sessions", request_body = CreateSession,
+    responses((status = 201, body = SessionView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[post("/cohorts/{id}/sessions")]
+pub async fn add_session(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: web::Json<CreateSession>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor, body) = (id.into_inner(), user.actor(), body.into_inner());
+    let topic = clean_text(&body.topic);
+    if topic.is_empty() || topic.chars().count() > 300 {
+        return Err(AppError::validation("topic", "must be 1 to 300 characters"));
+    }
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                require_active(&cohort)?;
+                let minutes = training::session_minutes(
+                    body.starts_at,
+                    body.ends_at,
+                    cohort.starts_on,
+                    cohort.ends_on,
+                )?;
+                let overlapping: i64 = sessions::table
+                    .filter(sessions::cohort_id.eq(id))
+                    .filter(sessions::starts_at.lt(body.ends_at))
+                    .filter(sessions::ends_at.gt(body.starts_at))
+                    .count()
+                    .get_result(conn)?;
+                if overlapping > 0 {
+                    return Err(AppError::Conflict {
+                        code: "session_overlap",
+                        message: "Another session of this cohort overlaps this time.".into(),
+                    });
+                }
+                let row: SessionRow = diesel::insert_into(sessions::table)
+                    .values((
+                        sessions::cohort_id.eq(id),
+                        sessions::starts_at.eq(body.starts_at),
+                        sessions::ends_at.eq(body.ends_at),
+                        sessions::minutes.eq(minutes),
+                        sessions::topic.eq(&topic),
+                    ))
+                    .returning(SessionRow::as_returning())
+                    .get_result(conn)?;
+                audit(
+                    conn,
+                    &actor,
+                    "session_created",
+                    "cohort",
+                    id,
+                    json!({ "session_id": row.id, "minutes": minutes }),
+                )?;
+                Ok(SessionView::from(row))
+            })
+        })
+        .await;
+    let view = user.audited(result, "create_session").await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Views of enrolments with their people and attendance so far.
+pub fn enrollment_views(
+    conn: &mut PgConnection,
+    cohort_id: Uuid,
+    only: Option<Uuid>,
+) -> Result<Vec<EnrollmentView>, AppError> {
+    let mut query = enrollments::table
+        .inner_join(users::table.inner_join(organizations::table))
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .into_boxed();
+    if let Some(e) = only {
+        query = query.filter(enrollments::id.eq(e));
+    }
+    let found: Vec<(
+        EnrollmentRow,
+        (Uuid, String, String),
+        (Uuid, String, String),
+    )> = query
+        .order(users::name_search.asc())
+        .select((
+            EnrollmentRow::as_select(),
+            (users::id, users::username, users::full_name),
+            (organizations::id, organizations::code, organizations::name),
+        ))
+        .load(conn)?;
+    let (total, attended) = rows::attended_minutes(conn, cohort_id)?;
+    Ok(found
+        .into_iter()
+        .map(
+            |(e, (uid, username, full_name), (oid, code, name))| EnrollmentView {
+                attendance_percent: e.attendance_percent.unwrap_or_else(|| {
+                    training::attendance_percent(total, attended.get(&e.id).copied().unwrap_or(0))
+                }),
+                id: e.id,
+                cohort_id: e.cohort_id,
+                user_id: e.user_id,
+                person: PersonRef {
+                    id: uid,
+                    username,
+                    full_name,
+                    organization: OrganizationRef {
+                        id: oid,
+                        code,
+                        name,
+                    },
+                },
+                status: e.status,
+                score: e.score,
+                enrolled_at: e.enrolled_at,
+            },
+        )
+        .collect())
+}
+
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/enrollments", request_body = UserRef,
+    responses((status = 201, body = EnrollmentView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[post("/cohorts/{id}/enrollments")]
+pub async fn enroll(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UserRef>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor, person) = (id.into_inner(), user.actor(), body.into_inner().user_id);
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                // the lock makes the capacity check and the insert one step
+                let cohort = rows::cohort_for_update(conn, id)?;
+                require_active(&cohort)?;
+                let (category, active, org_id): (String, bool, Uuid) = users::table
+                    .find(person)
+                    .select((users::category, users::active, users::organization_id))
+                    .first(conn)
+                    .optional()?
+                    .ok_or(AppError::NotFound)?;
+                if !active {
+                    return Err(AppError::Rule {
+                        code: "inactive_person",
+                        message: "This person's account is deactivated.".into(),
+                    });
+                }
+                let course = rows::course(conn, cohort.course_id)?;
+                let organizer = orgs::find(conn, cohort.organization_id)?;
+                let person_province = orgs::find(conn, org_id)?.province_code;
+                check_eligibility(
+                    course.tier(),
+                    Category::parse(&category),
+                    OrganizationKind::parse(&organizer.kind),
+                    organizer.province_code.as_deref(),
+                    person_province.as_deref(),
+                )?;
+                let teaching: i64 = cohort_instructors::table
+                    .filter(cohort_instructors::cohort_id.eq(id))
+                    .filter(cohort_instructors::user_id.eq(person))
+                    .count()
+                    .get_result(conn)?;
+                if teaching > 0 {
+                    return Err(AppError::conflict(
+                        "This person teaches the cohort and cannot also enrol in it.",
+                    ));
+                }
+                let existing: Option<EnrollmentRow> = enrollments::table
+                    .filter(enrollments::cohort_id.eq(id))
+                    .filter(enrollments::user_id.eq(person))
+                    .select(EnrollmentRow::as_select())
+                    .first(conn)
+                    .optional()?;
+                if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
+                    return Err(AppError::Conflict {
+                        code: "already_enrolled",
+                        message: "This person is already enrolled in the cohort.".into(),
+                    });
+                }
+                if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
+                    return Err(AppError::Conflict {
+                        code: "cohort_full",
+                        message: "The cohort has no free place.".into(),
+                    });
+                }
+                let enrollment_id = match existing {
+                    // someone who withdrew comes back: the same row, enrolled again
+                    Some(e) => diesel::update(enrollments::table.find(e.id))
+                        .set((
+                            enrollments::status.eq("enrolled"),
+                            enrollments::updated_at.eq(Utc::now()),
+                        ))
+                        .returning(enrollments::id)
+                        .get_result(conn)?,
+                    None => diesel::insert_into(enrollments::table)
+                        .values((
+                            enrollments::cohort_id.eq(id),
+                            enrollments::user_id.eq(person),
+                        ))
+                        .returning(enrollments::id)
+                        .get_result(conn)?,
+                };
+                audit(
+                    conn,
+                    &actor,
+                    "enrolled",
+                    "enrollment",
+                    enrollment_id,
+                    json!({ "cohort_id": id, "user_id": person }),
+                )?;
+                enrollment_views(conn, id, Some(enrollment_id))?
+                    .pop()
+                    .ok_or(AppError::NotFound)
+            })
+        })
+        .await;
+    let view = user.audited(result, "enroll").await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(get, path = "/api/v1/cohorts/{id}/enrollments",
+    responses((status = 200, body = EnrollmentList), (status = 404, body = crate::error::ErrorBody)))]
+#[get("/cohorts/{id}/enrollments")]
+pub async fn list_enrollments(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor) = (id.into_inner(), user.actor());
+    let items = state
+        .db
+        .run(move |conn| {
+            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
+            let all = enrollment_views(conn, cohort.id, None)?;
+            // a trainee sees only their own line; staff of the organiser's scope and instructors see all
+            let sees_all = actor.scope.covers_organization(cohort.organization_id)
+                || actor.id.is_some_and(|me| {
+                    cohort_instructors::table
+                        .filter(cohort_instructors::cohort_id.eq(id))
+                        .filter(cohort_instructors::user_id.eq(me))
+                        .count()
+                        .get_result::<i64>(conn)
+                        .is_ok_and(|n| n > 0)
+                });
+            Ok(if sees_all {
+                all
+            } else {
+                all.into_iter()
+                    .filter(|e| Some(e.user_id) == actor.id)
+                    .collect()
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EnrollmentList { items }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/cohorts/{id}/enrollments/{enrollment_id}",
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[delete("/cohorts/{id}/enrollments/{enrollment_id}")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let ((id, enrollment_id), actor) = (path.into_inner(), user.actor());
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                require_active(&cohort)?;
+                let e = rows::enrollment(conn, enrollment_id)?;
+                if e.cohort_id != id {
+                    return Err(AppError::NotFound);
+                }
+                if e.status != "enrolled" {
+                    return Err(AppError::conflict(format!(
+                        "The enrolment is {}; only an active one can be withdrawn.",
+                        e.status
+                    )));
+                }
+                diesel::update(enrollments::table.find(enrollment_id))
+                    .set((
+                        enrollments::status.eq("withdrawn"),
+                        enrollments::updated_at.eq(Utc::now()),
+                    ))
+                    .execute(conn)?;
+                audit(
+                    conn,
+                    &actor,
+                    "withdrawn",
+                    "enrollment",
+                    enrollment_id,
+                    json!({ "cohort_id": id }),
+                )?;
+                Ok(())
+            })
+        })
+        .await;
+    user.audited(result, "withdraw").await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rule 3 and 4: evaluates every enrolment in one transaction; idempotent, and safe when called
+/// twice at once (the cohort row is locked, and a completed cohort changes nothing).
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/finalize",
+    responses((status = 200, body = FinalizeReport), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[post("/cohorts/{id}/finalize")]
+pub async fn finalize(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor) = (id.into_inner(), user.actor());
+    let issuer = state.issuer();
+    let result = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                crate::certificates::finalize_cohort(conn, &issuer, &actor, cohort)
+            })
+        })
+        .await;
+    let report = user.audited(result, "finalize").await?;
+    Ok(HttpResponse::Ok().json(report))
+}

@@ -1,0 +1,119 @@
+//! Finalising cohorts and issuing what they earn: completion of every enrolment, and (rule 4)
+//! one certificate per completed enrolment, in the same transaction.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::api::cohorts::FinalizeReport;
+use crate::auth::current_user::Actor;
+use crate::db::audit::AuditEvent;
+use crate::db::schema::{certificates, cohorts, enrollments};
+use crate::db::training::{self as rows, CohortRow, EnrollmentRow};
+use crate::domain::training::{self, CohortStatus, CompletionRule};
+use crate::error::AppError;
+
+/// What issuing needs besides the database: the signing key and the public address.
+#[derive(Clone)]
+pub struct Issuer {
+    pub signing_key_seed: [u8; 32],
+    pub public_url: String,
+}
+
+fn count_by_status(
+    conn: &mut PgConnection,
+    cohort_id: uuid::Uuid,
+    status: &str,
+) -> QueryResult<i64> {
+    enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::status.eq(status))
+        .count()
+        .get_result(conn)
+}
+
+/// Finalises a cohort whose row the caller has locked (`SELECT … FOR UPDATE`) inside a
+/// transaction. A completed cohort answers what it holds and changes nothing.
+pub fn finalize_cohort(
+    conn: &mut PgConnection,
+    _issuer: &Issuer,
+    actor: &Actor,
+    cohort: CohortRow,
+) -> Result<FinalizeReport, AppError> {
+    let status = CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled);
+    if status == CohortStatus::Completed {
+        return Ok(FinalizeReport {
+            completed: count_by_status(conn, cohort.id, "completed")?,
+            failed: count_by_status(conn, cohort.id, "failed")?,
+            issued: Vec::new(),
+            already_issued: certificates::table
+                .filter(certificates::cohort_id.eq(cohort.id))
+                .count()
+                .get_result(conn)?,
+        });
+    }
+    if status != CohortStatus::InProgress {
+        return Err(AppError::Conflict {
+            code: "invalid_status_transition",
+            message: format!(
+                "Only a cohort in progress is finalised; this one is {}.",
+                cohort.status
+            ),
+        });
+    }
+    let course = rows::course(conn, cohort.course_id)?;
+    crate::api::cohorts::require_certified_instructor(conn, &cohort, &course)?;
+    let (total_minutes, attended) = rows::attended_minutes(conn, cohort.id)?;
+    if total_minutes == 0 {
+        return Err(AppError::Rule {
+            code: "no_sessions",
+            message: "The cohort has no sessions, so attendance cannot be judged.".into(),
+        });
+    }
+    let rule = CompletionRule {
+        min_attendance_percent: course.min_attendance_percent,
+        pass_score: course.pass_score,
+    };
+    let active: Vec<EnrollmentRow> = enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort.id))
+        .filter(enrollments::status.eq("enrolled"))
+        .select(EnrollmentRow::as_select())
+        .load(conn)?;
+    let (mut completed, mut failed) = (0i64, 0i64);
+    for e in &active {
+        let percent =
+            training::attendance_percent(total_minutes, attended.get(&e.id).copied().unwrap_or(0));
+        let outcome = if training::completes(rule, percent, e.score) {
+            completed += 1;
+            "completed"
+        } else {
+            failed += 1;
+            "failed"
+        };
+        diesel::update(enrollments::table.find(e.id))
+            .set((
+                enrollments::status.eq(outcome),
+                enrollments::attendance_percent.eq(percent),
+                enrollments::updated_at.eq(Utc::now()),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(cohorts::table.find(cohort.id))
+        .set((
+            cohorts::status.eq(CohortStatus::Completed.as_str()),
+            cohorts::finalized_at.eq(Utc::now()),
+            cohorts::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    AuditEvent::new(actor.id, "cohort_finalized", "cohort")
+        .object(cohort.id)
+        .from_address(&actor.address)
+        .details(json!({ "completed": completed, "failed": failed }))
+        .record(conn)?;
+    Ok(FinalizeReport {
+        completed,
+        failed,
+        issued: Vec::new(),
+        already_issued: 0,
+    })
+}

@@ -1,0 +1,232 @@
+//! Rows of the training chain: courses, cohorts, sessions, enrolments, attendance.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::schema::{
+    attendance, certificates, cohort_instructors, cohorts, courses, enrollments, sessions, users,
+};
+use crate::domain::training::{certificate_covers, MasterCertificateFacts, Tier};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = courses)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct CourseRow {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub tier: String,
+    pub curriculum_version: String,
+    pub required_hours: i32,
+    pub min_attendance_percent: i32,
+    pub pass_score: i32,
+    pub certificate_validity_months: i32,
+    pub superseded_by_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl CourseRow {
+    pub fn tier(&self) -> Tier {
+        Tier::parse(&self.tier).unwrap_or(Tier::Propagandist)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cohorts)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct CohortRow {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub location: String,
+    pub mode: String,
+    pub capacity: i32,
+    pub campaign: Option<String>,
+    pub status: String,
+    pub finalized_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = sessions)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub minutes: i32,
+    pub topic: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = enrollments)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct EnrollmentRow {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub user_id: Uuid,
+    pub status: String,
+    pub score: Option<f64>,
+    pub attendance_percent: Option<f64>,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+pub fn course(conn: &mut PgConnection, id: Uuid) -> QueryResult<CourseRow> {
+    courses::table
+        .find(id)
+        .select(CourseRow::as_select())
+        .first(conn)
+}
+
+pub fn cohort(conn: &mut PgConnection, id: Uuid) -> QueryResult<CohortRow> {
+    cohorts::table
+        .find(id)
+        .select(CohortRow::as_select())
+        .first(conn)
+}
+
+/// The cohort, locked until the end of the transaction (serialises finalising, enrolling).
+pub fn cohort_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<CohortRow> {
+    cohorts::table
+        .find(id)
+        .select(CohortRow::as_select())
+        .for_update()
+        .first(conn)
+}
+
+pub fn enrollment(conn: &mut PgConnection, id: Uuid) -> QueryResult<EnrollmentRow> {
+    enrollments::table
+        .find(id)
+        .select(EnrollmentRow::as_select())
+        .first(conn)
+}
+
+pub fn session(conn: &mut PgConnection, id: Uuid) -> QueryResult<SessionRow> {
+    sessions::table
+        .find(id)
+        .select(SessionRow::as_select())
+        .first(conn)
+}
+
+pub fn sessions_of(conn: &mut PgConnection, cohort_id: Uuid) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
+/// People holding a place (not withdrawn).
+pub fn enrolled_count(conn: &mut PgConnection, cohort_id: Uuid) -> QueryResult<i64> {
+    enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::status.ne("withdrawn"))
+        .count()
+        .get_result(conn)
+}
+
+pub fn is_participant(
+    conn: &mut PgConnection,
+    cohort_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<bool> {
+    let enrolled: i64 = enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    let teaching: i64 = cohort_instructors::table
+        .filter(cohort_instructors::cohort_id.eq(cohort_id))
+        .filter(cohort_instructors::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(enrolled + teaching > 0)
+}
+
+/// The person's master-trainer certificates that cover the whole of `starts_on..=ends_on`
+/// (rule 2), newest first.
+pub fn covering_master_certificates(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<(Uuid, String, String, NaiveDate, NaiveDate)> = certificates::table
+        .filter(certificates::holder_id.eq(user_id))
+        .filter(certificates::tier.eq(Tier::MasterTrainer.as_str()))
+        .order(certificates::issued_on.desc())
+        .select((
+            certificates::id,
+            certificates::tier,
+            certificates::status,
+            certificates::issued_on,
+            certificates::valid_until,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, tier, status, issued_on, valid_until)| {
+            certificate_covers(
+                &MasterCertificateFacts {
+                    tier: Tier::parse(tier).unwrap_or(Tier::Propagandist),
+                    status: status.clone(),
+                    issued_on: *issued_on,
+                    valid_until: *valid_until,
+                },
+                starts_on,
+                ends_on,
+            )
+        })
+        .map(|(id, ..)| id)
+        .collect())
+}
+
+/// For each instructor of the cohort: their id, name, and a covering master-trainer
+/// certificate if they hold one.
+pub fn instructors_with_cover(
+    conn: &mut PgConnection,
+    cohort: &CohortRow,
+) -> QueryResult<Vec<(Uuid, String, Option<Uuid>)>> {
+    let people: Vec<(Uuid, String)> = cohort_instructors::table
+        .inner_join(users::table)
+        .filter(cohort_instructors::cohort_id.eq(cohort.id))
+        .order(users::name_search.asc())
+        .select((users::id, users::full_name))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(people.len());
+    for (id, name) in people {
+        let cover = covering_master_certificates(conn, id, cohort.starts_on, cohort.ends_on)?
+            .into_iter()
+            .next();
+        out.push((id, name, cover));
+    }
+    Ok(out)
+}
+
+/// Minutes attended by each enrolment of a cohort, and the cohort's total minutes.
+pub fn attended_minutes(
+    conn: &mut PgConnection,
+    cohort_id: Uuid,
+) -> QueryResult<(i64, std::collections::HashMap<Uuid, i64>)> {
+    let total: Option<i64> = sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .select(diesel::dsl::sum(sessions::minutes))
+        .first(conn)?;
+    let rows: Vec<(Uuid, i32)> = attendance::table
+        .inner_join(sessions::table)
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .filter(attendance::present.eq(true))
+        .select((attendance::enrollment_id, sessions::minutes))
+        .load(conn)?;
+    let mut by_enrollment = std::collections::HashMap::new();
+    for (enrollment, minutes) in rows {
+        *by_enrollment.entry(enrollment).or_insert(0) += i64::from(minutes);
+    }
+    Ok((total.unwrap_or(0), by_enrollment))
+}
