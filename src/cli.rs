@@ -98,7 +98,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::SeedDemo => with_database(&config, |url| {
             db::migrate(url)?;
-            let logins = crate::demo::seed(url)?;
+            let issuer = crate::certificates::Issuer::from_config(&config)?;
+            let logins = crate::demo::seed(url, &issuer)?;
             crate::demo::print_logins(&logins);
             Ok(())
         }),
@@ -128,7 +129,8 @@ fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
     let applied = db::migrate(url)?;
     tracing::info!(applied, "database migrated");
     if demo {
-        let logins = crate::demo::seed(url)?;
+        let issuer = crate::certificates::Issuer::from_config(&config)?;
+        let logins = crate::demo::seed(url, &issuer)?;
         crate::demo::print_logins(&logins);
     }
     let db = Db::connect(url, config.db_pool_size)?;

@@ -40,13 +40,7 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| config.data_path("jwt-secret"));
         let jwt_secret = crate::secrets::load_or_create(&jwt_path, 64)?;
-        let key_path = config
-            .signing_key_file
-            .clone()
-            .unwrap_or_else(|| config.data_path("signing-key"));
-        let key = crate::secrets::load_or_create(&key_path, 32)?;
-        let mut signing_key_seed = [0u8; 32];
-        signing_key_seed.copy_from_slice(&key[..32]);
+        let signing_key_seed = crate::certificates::Issuer::from_config(&config)?.signing_key_seed;
         Ok(AppState {
             db,
             config: Arc::new(config),

@@ -817,6 +817,13 @@ pub async fn add_session(
     Ok(HttpResponse::Created().json(view))
 }
 
+/// An enrolment with its person (id, username, name) and their organisation (id, code, name).
+type EnrollmentLine = (
+    EnrollmentRow,
+    (Uuid, String, String),
+    (Uuid, String, String),
+);
+
 /// Views of enrolments with their people and attendance so far.
 pub fn enrollment_views(
     conn: &mut PgConnection,
@@ -830,11 +837,7 @@ pub fn enrollment_views(
     if let Some(e) = only {
         query = query.filter(enrollments::id.eq(e));
     }
-    let found: Vec<(
-        EnrollmentRow,
-        (Uuid, String, String),
-        (Uuid, String, String),
-    )> = query
+    let found: Vec<EnrollmentLine> = query
         .order(users::name_search.asc())
         .select((
             EnrollmentRow::as_select(),

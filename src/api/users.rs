@@ -649,6 +649,13 @@ pub struct Record {
     pub certificate: Option<RecordCertificate>,
 }
 
+/// An enrolment with its cohort (id, title, dates) and course (id, code, title, tier).
+type RecordLine = (
+    crate::db::training::EnrollmentRow,
+    (Uuid, String, NaiveDate, NaiveDate),
+    (Uuid, String, String, String),
+);
+
 /// A person's training record: every enrolment, its marks, and the certificate it earned.
 #[utoipa::path(get, path = "/api/v1/users/{id}/records",
     responses((status = 200, body = Vec<Record>), (status = 404, body = crate::error::ErrorBody)))]
@@ -664,11 +671,7 @@ pub async fn records(
         .db
         .run(move |conn| {
             visible_user(conn, &actor, id)?;
-            let found: Vec<(
-                crate::db::training::EnrollmentRow,
-                (Uuid, String, NaiveDate, NaiveDate),
-                (Uuid, String, String, String),
-            )> = enrollments::table
+            let found: Vec<RecordLine> = enrollments::table
                 .inner_join(cohorts::table.inner_join(courses::table))
                 .filter(enrollments::user_id.eq(id))
                 .order(cohorts::starts_on.desc())

@@ -20,6 +20,23 @@ pub struct Issuer {
     pub public_url: String,
 }
 
+impl Issuer {
+    /// Loads (or, on first use, generates) the signing key named by the configuration.
+    pub fn from_config(config: &crate::Config) -> Result<Self, String> {
+        let path = config
+            .signing_key_file
+            .clone()
+            .unwrap_or_else(|| config.data_path("signing-key"));
+        let key = crate::secrets::load_or_create(&path, 32)?;
+        let mut signing_key_seed = [0u8; 32];
+        signing_key_seed.copy_from_slice(&key[..32]);
+        Ok(Issuer {
+            signing_key_seed,
+            public_url: config.public_url.clone(),
+        })
+    }
+}
+
 fn count_by_status(
     conn: &mut PgConnection,
     cohort_id: uuid::Uuid,

@@ -301,3 +301,238 @@ async fn identity_endpoints_answer_each_role_and_scope_exactly() {
         assert_eq!(answer.status.as_u16(), expected, "import as {role}");
     }
 }
+
+#[actix_web::test]
+async fn training_endpoints_answer_each_role_and_scope_exactly() {
+    use crate::harness::{assert_status, date};
+    use crate::training::{cohort, course, enrolled};
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let tier2 = course(&app, &w.admin, "TTV-2024", "propagandist").await;
+    let hn = cohort(&app, &w.coordinator, tier2, "BHXH-HN", 50).await;
+    let hcm = cohort(&app, &w.admin, tier2, "BHXH-HCM", 50).await;
+    // one master trainer per role, so that each role's assignment is new
+    let masters: Vec<Uuid> = ["admin", "coordinator", "hr", "trainee"]
+        .iter()
+        .map(|r| {
+            let id = app.person(
+                &format!("gv.{r}"),
+                "BHXH-HN",
+                &["trainee"],
+                "public_employee",
+            );
+            app.master_certificate(id, date(2026, 1, 1), date(2029, 1, 1), "valid");
+            id
+        })
+        .collect();
+    let learners: Vec<Uuid> = ["admin", "coordinator", "hr", "trainee", "anonymous"]
+        .iter()
+        .map(|r| app.person(&format!("hv.{r}"), "HN-BADINH", &["trainee"], "official"))
+        .collect();
+    let own = enrolled(&app, &w.coordinator, hn, w.trainee_id).await;
+    assert_status(
+        &app.patch(
+            &format!("/api/v1/cohorts/{hn}"),
+            Some(&w.coordinator),
+            &json!({"status": "open"}),
+        )
+        .await,
+        200,
+    );
+    let session = app
+        .post(&format!("/api/v1/cohorts/{hn}/sessions"), Some(&w.coordinator),
+              &json!({"starts_at": "2027-05-10T07:00:00+07:00", "ends_at": "2027-05-10T08:00:00+07:00", "topic": "Mở đầu"}))
+        .await
+        .json["id"].as_str().unwrap().to_string();
+    let idx = |role: &str| {
+        ["admin", "coordinator", "hr", "trainee", "anonymous"]
+            .iter()
+            .position(|r| *r == role)
+            .unwrap_or(4)
+    };
+    let master_for = move |role: &str| json!({"user_id": masters[idx(role).min(3)]});
+    let learner_for = move |role: &str| json!({"user_id": learners[idx(role)]});
+    let session_for = move |role: &str| {
+        let h = 9 + idx(role);
+        json!({"starts_at": format!("2027-05-10T{h:02}:00:00+07:00"), "ends_at": format!("2027-05-10T{h:02}:30:00+07:00"), "topic": "Chính sách BHXH"})
+    };
+    let course_for = |role: &str| {
+        json!({
+            "code": format!("C-{}", role.to_uppercase()), "title": "Khóa học", "tier": "propagandist",
+            "curriculum_version": "Luật BHXH 2024", "required_hours": 8, "min_attendance_percent": 70,
+            "pass_score": 50, "certificate_validity_months": 24
+        })
+    };
+    let (hn_org, hcm_org) = (w.hn_branch, w.hcm_branch);
+    let cases = vec![
+        case_with(
+            "POST /courses",
+            Method::POST,
+            "/api/v1/courses".into(),
+            course_for,
+            [201, 403, 403, 403],
+        ),
+        case(
+            "GET /courses",
+            Method::GET,
+            "/api/v1/courses".into(),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET /courses/{id}",
+            Method::GET,
+            format!("/api/v1/courses/{tier2}"),
+            [200, 200, 200, 200],
+        ),
+        case_with(
+            "POST cohort in scope",
+            Method::POST,
+            "/api/v1/cohorts".into(),
+            move |_| crate::training::cohort_body(tier2, hn_org, 10),
+            [201, 201, 403, 403],
+        ),
+        case_with(
+            "POST cohort in other province",
+            Method::POST,
+            "/api/v1/cohorts".into(),
+            move |_| crate::training::cohort_body(tier2, hcm_org, 10),
+            [201, 404, 403, 403],
+        ),
+        case(
+            "GET /cohorts",
+            Method::GET,
+            "/api/v1/cohorts".into(),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET own cohort",
+            Method::GET,
+            format!("/api/v1/cohorts/{hn}"),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET cohort in other province",
+            Method::GET,
+            format!("/api/v1/cohorts/{hcm}"),
+            [200, 404, 404, 404],
+        ),
+        case_with(
+            "PATCH own cohort",
+            Method::PATCH,
+            format!("/api/v1/cohorts/{hn}"),
+            |_| json!({"capacity": 40}),
+            [200, 200, 403, 403],
+        ),
+        case_with(
+            "PATCH cohort in other province",
+            Method::PATCH,
+            format!("/api/v1/cohorts/{hcm}"),
+            |_| json!({"capacity": 40}),
+            [200, 404, 404, 404],
+        ),
+        case_with(
+            "POST instructor",
+            Method::POST,
+            format!("/api/v1/cohorts/{hn}/instructors"),
+            master_for.clone(),
+            [201, 201, 403, 403],
+        ),
+        case_with(
+            "POST instructor in other province",
+            Method::POST,
+            format!("/api/v1/cohorts/{hcm}/instructors"),
+            master_for,
+            [201, 404, 404, 404],
+        ),
+        case(
+            "DELETE instructor not assigned",
+            Method::DELETE,
+            format!("/api/v1/cohorts/{hn}/instructors/{}", Uuid::new_v4()),
+            [404, 404, 403, 403],
+        ),
+        case_with(
+            "POST session",
+            Method::POST,
+            format!("/api/v1/cohorts/{hn}/sessions"),
+            session_for,
+            [201, 201, 403, 403],
+        ),
+        case_with(
+            "POST session in other province",
+            Method::POST,
+            format!("/api/v1/cohorts/{hcm}/sessions"),
+            session_for,
+            [201, 404, 404, 404],
+        ),
+        case_with(
+            "POST enrolment",
+            Method::POST,
+            format!("/api/v1/cohorts/{hn}/enrollments"),
+            learner_for,
+            [201, 201, 403, 403],
+        ),
+        case(
+            "GET enrolments",
+            Method::GET,
+            format!("/api/v1/cohorts/{hn}/enrollments"),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET enrolments in other province",
+            Method::GET,
+            format!("/api/v1/cohorts/{hcm}/enrollments"),
+            [200, 404, 404, 404],
+        ),
+        case(
+            "DELETE unknown enrolment",
+            Method::DELETE,
+            format!("/api/v1/cohorts/{hn}/enrollments/{}", Uuid::new_v4()),
+            [404, 404, 403, 403],
+        ),
+        case_with(
+            "PUT attendance",
+            Method::PUT,
+            format!("/api/v1/sessions/{session}/attendance"),
+            move |_| json!([{"enrollment_id": own, "present": true}]),
+            [200, 200, 403, 403],
+        ),
+        case_with(
+            "PUT score",
+            Method::PUT,
+            format!("/api/v1/enrollments/{own}/score"),
+            |_| json!({"score": 88}),
+            [200, 200, 403, 403],
+        ),
+        case(
+            "POST finalize (cohort only open)",
+            Method::POST,
+            format!("/api/v1/cohorts/{hn}/finalize"),
+            [409, 409, 403, 403],
+        ),
+        case(
+            "POST finalize in other province",
+            Method::POST,
+            format!("/api/v1/cohorts/{hcm}/finalize"),
+            [409, 404, 404, 404],
+        ),
+        case(
+            "GET own records",
+            Method::GET,
+            format!("/api/v1/users/{}/records", w.trainee_id),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET records of other person",
+            Method::GET,
+            format!("/api/v1/users/{}/records", w.neighbour_id),
+            [200, 200, 200, 404],
+        ),
+        case(
+            "GET records in other province",
+            Method::GET,
+            format!("/api/v1/users/{}/records", w.far_person_id),
+            [200, 404, 404, 404],
+        ),
+    ];
+    run(&app, &w, cases).await;
+}

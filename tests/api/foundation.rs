@@ -241,3 +241,47 @@ fn private_cluster_mode_starts_serves_and_stops_cleanly() {
         assert!(dir.path().join("postgres/pgdata/PG_VERSION").exists());
     }
 }
+
+#[actix_web::test]
+async fn seed_demo_twice_duplicates_nothing() {
+    let app = spawn_app().await;
+    let issuer = cascade::certificates::Issuer {
+        signing_key_seed: [9u8; 32],
+        public_url: "https://cascade.test".into(),
+    };
+    let logins = cascade::demo::seed(&app.database_url, &issuer).unwrap();
+    assert!(logins.len() >= 10);
+    let tables = [
+        "users",
+        "user_roles",
+        "organizations",
+        "courses",
+        "cohorts",
+        "sessions",
+        "enrollments",
+        "attendance",
+        "certificates",
+    ];
+    let counts = |app: &crate::harness::TestApp| -> Vec<i64> {
+        tables
+            .iter()
+            .map(|t| app.count(&format!("SELECT count(*) AS n FROM {t}")))
+            .collect()
+    };
+    let first = counts(&app);
+    cascade::demo::seed(&app.database_url, &issuer).unwrap();
+    assert_eq!(counts(&app), first);
+    // the demo shows the chain at work: cohorts finished, running and planned
+    for status in ["completed", "in_progress", "planned"] {
+        assert!(
+            app.count(&format!(
+                "SELECT count(*) AS n FROM cohorts WHERE status = '{status}'"
+            )) >= 1,
+            "no {status} cohort"
+        );
+    }
+    let token = app
+        .login_answer("dieuphoi.hn", cascade::demo::DEMO_PASSWORD)
+        .await;
+    assert_status(&token, 200);
+}

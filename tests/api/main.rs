@@ -5,3 +5,4 @@ mod harness;
 mod authorization;
 mod foundation;
 mod identity;
+mod training;

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use uuid::Uuid;
 
+pub mod training;
+
 use crate::auth::password;
 use crate::db::schema::{organizations, user_roles, users};
 use crate::domain::people::{check_new_password, Category, FullName, Role, Username};
@@ -220,7 +222,10 @@ fn organization_id(conn: &mut PgConnection, code: &str) -> Result<Uuid, AppError
 }
 
 /// Loads the demo; returns the logins that now exist.
-pub fn seed(url: &str) -> Result<Vec<&'static DemoLogin>, String> {
+pub fn seed(
+    url: &str,
+    issuer: &crate::certificates::Issuer,
+) -> Result<Vec<&'static DemoLogin>, String> {
     let mut conn = connect(url)?;
     let hash = password::hash_blocking(DEMO_PASSWORD).map_err(|e| e.to_string())?;
     conn.transaction::<_, AppError, _>(|conn| {
@@ -289,6 +294,8 @@ pub fn seed(url: &str) -> Result<Vec<&'static DemoLogin>, String> {
         Ok(())
     })
     .map_err(describe)?;
+    conn.transaction::<_, AppError, _>(|conn| training::seed(conn, issuer))
+        .map_err(describe)?;
     Ok(PEOPLE.iter().map(|p| &p.login).collect())
 }
 

@@ -1,0 +1,268 @@
+//! The demo's training chain: courses of both tiers (one superseded), and cohorts in every
+//! state — finished, running, open and planned — with sessions, attendance and scores.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::auth::current_user::Actor;
+use crate::certificates::Issuer;
+use crate::db::schema::{
+    attendance, cohort_instructors, cohorts, courses, enrollments, sessions, users,
+};
+use crate::db::training as rows;
+use crate::domain::training::vietnam_time;
+use crate::error::AppError;
+
+struct DemoCourse {
+    code: &'static str,
+    title: &'static str,
+    tier: &'static str,
+    curriculum: &'static str,
+    hours: i32,
+    validity_months: i32,
+}
+
+const COURSES: &[DemoCourse] = &[
+    DemoCourse {
+        code: "GVN-BHXH-2024",
+        title: "Bồi dưỡng giảng viên nguồn về chính sách bảo hiểm xã hội",
+        tier: "master_trainer",
+        curriculum: "Luật BHXH 2024",
+        hours: 16,
+        validity_months: 36,
+    },
+    DemoCourse {
+        code: "TTV-BHXH-2014",
+        title: "Bồi dưỡng tuyên truyền viên về bảo hiểm xã hội",
+        tier: "propagandist",
+        curriculum: "Luật BHXH 2014",
+        hours: 8,
+        validity_months: 24,
+    },
+    DemoCourse {
+        code: "TTV-BHXH-2024",
+        title: "Bồi dưỡng tuyên truyền viên về bảo hiểm xã hội",
+        tier: "propagandist",
+        curriculum: "Luật BHXH 2024",
+        hours: 8,
+        validity_months: 24,
+    },
+];
+
+fn course_id(conn: &mut PgConnection, code: &str) -> Result<Uuid, AppError> {
+    Ok(courses::table
+        .filter(courses::code.eq(code))
+        .select(courses::id)
+        .first(conn)?)
+}
+
+fn user_id(conn: &mut PgConnection, username: &str) -> Result<Uuid, AppError> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(users::id)
+        .first(conn)?)
+}
+
+pub fn seed_courses(conn: &mut PgConnection) -> Result<(), AppError> {
+    for c in COURSES {
+        diesel::insert_into(courses::table)
+            .values((
+                courses::code.eq(c.code),
+                courses::title.eq(c.title),
+                courses::tier.eq(c.tier),
+                courses::curriculum_version.eq(c.curriculum),
+                courses::required_hours.eq(c.hours),
+                courses::min_attendance_percent.eq(80),
+                courses::pass_score.eq(50),
+                courses::certificate_validity_months.eq(c.validity_months),
+            ))
+            .on_conflict(courses::code)
+            .do_nothing()
+            .execute(conn)?;
+    }
+    let new = course_id(conn, "TTV-BHXH-2024")?;
+    diesel::update(courses::table.filter(courses::code.eq("TTV-BHXH-2014")))
+        .set(courses::superseded_by_id.eq(new))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One demo cohort: who organises it, when, who teaches and learns, and how they did.
+pub struct DemoCohort {
+    pub title: &'static str,
+    pub course: &'static str,
+    pub organizer: &'static str,
+    /// First day, counted from today.
+    pub starts_in_days: i64,
+    pub days: i64,
+    pub location: &'static str,
+    pub campaign: Option<&'static str>,
+    pub status: &'static str,
+    pub instructors: &'static [&'static str],
+    /// Learner, score, and the sessions they attended (by index).
+    pub learners: &'static [(&'static str, Option<f64>, &'static [usize])],
+    /// Finalise after recording marks.
+    pub finalize: bool,
+}
+
+/// Creates the cohort unless one with this title exists; returns its id and whether it is new.
+pub fn seed_cohort(
+    conn: &mut PgConnection,
+    issuer: &Issuer,
+    today: NaiveDate,
+    d: &DemoCohort,
+) -> Result<Uuid, AppError> {
+    let organizer = crate::db::organizations::find_by_code(conn, d.organizer)?
+        .ok_or_else(|| AppError::internal(format!("no organisation {}", d.organizer)))?;
+    let existing: Option<Uuid> = cohorts::table
+        .filter(cohorts::title.eq(d.title))
+        .filter(cohorts::organization_id.eq(organizer.id))
+        .select(cohorts::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let starts_on = today + Duration::days(d.starts_in_days);
+    let ends_on = starts_on + Duration::days(d.days - 1);
+    let course = course_id(conn, d.course)?;
+    let id: Uuid = diesel::insert_into(cohorts::table)
+        .values((
+            cohorts::course_id.eq(course),
+            cohorts::organization_id.eq(organizer.id),
+            cohorts::title.eq(d.title),
+            cohorts::starts_on.eq(starts_on),
+            cohorts::ends_on.eq(ends_on),
+            cohorts::location.eq(d.location),
+            cohorts::mode.eq("in_person"),
+            cohorts::capacity.eq(40),
+            cohorts::campaign.eq(d.campaign),
+            cohorts::status.eq(if d.finalize { "in_progress" } else { d.status }),
+        ))
+        .returning(cohorts::id)
+        .get_result(conn)?;
+    for who in d.instructors {
+        let person = user_id(conn, who)?;
+        diesel::insert_into(cohort_instructors::table)
+            .values((
+                cohort_instructors::cohort_id.eq(id),
+                cohort_instructors::user_id.eq(person),
+            ))
+            .execute(conn)?;
+    }
+    // a morning session of 4 hours on each day
+    let tz = vietnam_time();
+    let mut session_ids = Vec::new();
+    for day in 0..d.days {
+        let date = starts_on + Duration::days(day);
+        let at = |hour: u32| {
+            tz.from_local_datetime(&date.and_hms_opt(hour, 0, 0).unwrap_or_default())
+                .single()
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| AppError::internal("demo session time"))
+        };
+        let session: Uuid = diesel::insert_into(sessions::table)
+            .values((
+                sessions::cohort_id.eq(id),
+                sessions::starts_at.eq(at(8)?),
+                sessions::ends_at.eq(at(12)?),
+                sessions::minutes.eq(240),
+                sessions::topic.eq(if day == 0 {
+                    "Những điểm mới của Luật Bảo hiểm xã hội 2024"
+                } else {
+                    "Kỹ năng tuyên truyền, vận động người dân tham gia BHXH"
+                }),
+            ))
+            .returning(sessions::id)
+            .get_result(conn)?;
+        session_ids.push(session);
+    }
+    for (who, score, attended) in d.learners {
+        let person = user_id(conn, who)?;
+        let enrollment: Uuid = diesel::insert_into(enrollments::table)
+            .values((
+                enrollments::cohort_id.eq(id),
+                enrollments::user_id.eq(person),
+                enrollments::score.eq(score),
+            ))
+            .returning(enrollments::id)
+            .get_result(conn)?;
+        // attendance is known for the sessions already held
+        for (i, session) in session_ids.iter().enumerate() {
+            let held = starts_on + Duration::days(i as i64) <= today;
+            if held {
+                diesel::insert_into(attendance::table)
+                    .values((
+                        attendance::session_id.eq(session),
+                        attendance::enrollment_id.eq(enrollment),
+                        attendance::present.eq(attended.contains(&i)),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    if d.finalize {
+        let cohort = rows::cohort_for_update(conn, id)?;
+        crate::certificates::finalize_cohort(conn, issuer, &Actor::command_line(), cohort)?;
+    }
+    Ok(id)
+}
+
+pub const COHORTS: &[DemoCohort] = &[
+    DemoCohort {
+        title: "Lớp bồi dưỡng giảng viên nguồn khóa I",
+        course: "GVN-BHXH-2024",
+        organizer: "BNV",
+        starts_in_days: -120,
+        days: 4,
+        location: "Hà Nội",
+        campaign: None,
+        status: "completed",
+        instructors: &["dieuphoi.bnv"],
+        learners: &[
+            ("giang.nv", Some(92.0), &[0, 1, 2, 3]),
+            ("thao.pt", Some(88.0), &[0, 1, 2, 3]),
+            ("son.tt", Some(45.0), &[0, 1, 2]),
+        ],
+        finalize: true,
+    },
+    DemoCohort {
+        title: "Lớp bồi dưỡng giảng viên nguồn khóa II",
+        course: "GVN-BHXH-2024",
+        organizer: "BNV",
+        starts_in_days: -1,
+        days: 3,
+        location: "Hà Nội",
+        campaign: None,
+        status: "in_progress",
+        instructors: &["dieuphoi.bnv"],
+        learners: &[
+            ("dieuphoi.dng", Some(80.0), &[0, 1]),
+            ("nhansu.hcm", None, &[0]),
+        ],
+        finalize: false,
+    },
+    DemoCohort {
+        title: "Lớp tuyên truyền viên Tháng vận động BHXH toàn dân 2027",
+        course: "TTV-BHXH-2024",
+        organizer: "BHXH-DNG",
+        starts_in_days: 160,
+        days: 2,
+        location: "Đà Nẵng",
+        campaign: Some("Tháng vận động BHXH toàn dân 2027"),
+        status: "planned",
+        instructors: &[],
+        learners: &[("son.tt", None, &[])],
+        finalize: false,
+    },
+];
+
+pub fn seed(conn: &mut PgConnection, issuer: &Issuer) -> Result<(), AppError> {
+    seed_courses(conn)?;
+    let today = Utc::now().with_timezone(&vietnam_time()).date_naive();
+    for c in COHORTS {
+        seed_cohort(conn, issuer, today, c)?;
+    }
+    Ok(())
+}
