@@ -42,6 +42,15 @@ pub enum Command {
     },
     /// Load demo people, courses and cohorts for a newcomer to click through; prints the logins.
     SeedDemo,
+    /// Check a certificate PDF offline: its embedded claims and their Ed25519 signature.
+    /// Exit status 0 only when the certificate is genuine and not expired.
+    Verify {
+        file: std::path::PathBuf,
+        /// The public keys as served by GET /api/v1/keys (a JSON file); by default the key of the
+        /// local signing key file.
+        #[arg(long)]
+        keys: Option<std::path::PathBuf>,
+    },
     /// Import people from a CSV file, with the same rules as `POST /api/v1/users/import`.
     ImportUsers {
         /// CSV with the header username,full_name,date_of_birth,national_id,email,organization_code,category,roles
@@ -52,6 +61,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     match cli.command {
+        Command::Verify { file, keys } => verify_file(&config, &file, keys.as_deref()),
         Command::Serve { demo } => serve(config, demo),
         Command::Migrate => with_database(&config, |url| {
             let n = db::migrate(url)?;
@@ -144,4 +154,78 @@ fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
             .await
             .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// `cascade verify`: reads the signed claims out of the PDF and checks them against the keys.
+fn verify_file(
+    config: &Config,
+    file: &std::path::Path,
+    keys_file: Option<&std::path::Path>,
+) -> Result<ExitCode, String> {
+    use base64::Engine;
+    use ed25519_dalek::VerifyingKey;
+
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let keys: Vec<(String, VerifyingKey)> = match keys_file {
+        Some(path) => {
+            #[derive(serde::Deserialize)]
+            struct Key {
+                kid: String,
+                public_key_base64: String,
+            }
+            let text =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let list: Vec<Key> = serde_json::from_slice(&text)
+                .map_err(|_| format!("{} is not the JSON of GET /api/v1/keys", path.display()))?;
+            list.into_iter()
+                .filter_map(|k| {
+                    let raw = base64::engine::general_purpose::STANDARD
+                        .decode(k.public_key_base64)
+                        .ok()?;
+                    let arr: [u8; 32] = raw.try_into().ok()?;
+                    Some((k.kid, VerifyingKey::from_bytes(&arr).ok()?))
+                })
+                .collect()
+        }
+        None => {
+            let issuer = crate::certificates::Issuer::from_config(config)?;
+            vec![(issuer.kid(), issuer.signing_key().verifying_key())]
+        }
+    };
+    let Some(envelope) = crate::certificates::pdf::extract_embedded_claims(&bytes) else {
+        println!(
+            "INVALID: {} carries no Cascade claims (not a Cascade certificate, or damaged)",
+            file.display()
+        );
+        return Ok(ExitCode::from(1));
+    };
+    match crate::domain::certificates::verify_envelope(&envelope, &keys) {
+        Ok(claims) => {
+            let today = crate::certificates::issuance::today();
+            let expired = claims.valid_until < today;
+            println!(
+                "{}: {} — {} — {} ({}) — {} — valid until {}",
+                if expired { "EXPIRED" } else { "VALID" },
+                claims.serial,
+                claims.holder_name,
+                claims.course_title,
+                claims.curriculum_version,
+                claims.issuer_name,
+                claims.valid_until.format("%d/%m/%Y"),
+            );
+            println!(
+                "The signature is genuine. Whether it has since been revoked is known online: {}",
+                format_args!("<CASCADE_PUBLIC_URL>/verify/{}", claims.verification_code)
+            );
+            Ok(if expired {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(e) => {
+            println!("INVALID: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

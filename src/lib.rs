@@ -17,6 +17,7 @@ pub mod error;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;
+pub mod web;
 
 pub use config::Config;
 pub use error::{AppError, AppResult};

@@ -23,6 +23,8 @@ pub struct AppState {
     pub jwt_secret: Vec<u8>,
     /// Seed of the Ed25519 key that signs certificates, from `CASCADE_SIGNING_KEY_FILE` or the data dir.
     pub signing_key_seed: [u8; 32],
+    /// Public verification: 60 look-ups a minute per address.
+    pub verify_limiter: crate::auth::throttle::RateLimiter,
 }
 
 impl AppState {
@@ -46,6 +48,10 @@ impl AppState {
             config: Arc::new(config),
             jwt_secret,
             signing_key_seed,
+            verify_limiter: crate::auth::throttle::RateLimiter::new(
+                60,
+                std::time::Duration::from_secs(60),
+            ),
         })
     }
 }

@@ -180,7 +180,7 @@ pub struct EnrollmentList {
 pub struct FinalizeReport {
     pub completed: i64,
     pub failed: i64,
-    pub issued: Vec<serde_json::Value>,
+    pub issued: Vec<crate::api::certificates::CertificateView>,
     /// Certificates that earlier calls had already issued for this cohort.
     pub already_issued: i64,
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, the health probes and the OpenAPI document.
 
 pub mod auth;
+pub mod certificates;
 pub mod cohorts;
 pub mod courses;
 pub mod health;
@@ -58,7 +59,16 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         cohorts::withdraw,
         cohorts::finalize,
         marks::put_attendance,
-        marks::put_score
+        marks::put_score,
+        certificates::list,
+        certificates::get,
+        certificates::pdf,
+        certificates::cohort_zip,
+        certificates::revoke,
+        certificates::reissue,
+        certificates::verify,
+        certificates::keys,
+        certificates::downstream
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -69,7 +79,8 @@ pub const JSON_LIMIT: usize = 64 * 1024;
 pub struct ApiDoc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz)
+    cfg.configure(crate::web::configure)
+        .service(health::healthz)
         .service(health::readyz)
         .route(
             "/api/openapi.json",
@@ -112,7 +123,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(cohorts::withdraw)
                 .service(cohorts::finalize)
                 .service(marks::put_attendance)
-                .service(marks::put_score),
+                .service(marks::put_score)
+                .service(certificates::list)
+                .service(certificates::get)
+                .service(certificates::pdf)
+                .service(certificates::cohort_zip)
+                .service(certificates::revoke)
+                .service(certificates::reissue)
+                .service(certificates::verify)
+                .service(certificates::keys)
+                .service(certificates::downstream),
         );
 }
 

@@ -73,8 +73,66 @@ pub fn clear_account(conn: &mut PgConnection, username: &str) -> QueryResult<()>
     Ok(())
 }
 
+/// A fixed-window counter per key, in memory: for the public verification endpoint, where a
+/// per-process limit is enough to stop anyone walking the code space.
+pub struct RateLimiter {
+    limit: u32,
+    window: std::time::Duration,
+    counts: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: std::time::Duration) -> Self {
+        RateLimiter {
+            limit,
+            window,
+            counts: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Counts one request for `key`; 429 with the seconds to wait once over the limit.
+    pub fn check(&self, key: &str) -> Result<(), crate::error::AppError> {
+        let now = std::time::Instant::now();
+        let mut counts = match self.counts.lock() {
+            Ok(guard) => guard,
+            // a panic elsewhere while holding the lock leaves plain counters: still usable
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if counts.len() > 100_000 {
+            let window = self.window;
+            counts.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = counts.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if entry.1 > self.limit {
+            let wait = self
+                .window
+                .saturating_sub(now.duration_since(entry.0))
+                .as_secs()
+                .max(1);
+            return Err(crate::error::AppError::RateLimited {
+                retry_after_secs: wait,
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn limiter_allows_the_limit_then_refuses() {
+        let l = RateLimiter::new(3, std::time::Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(l.check("1.2.3.4").is_ok());
+        }
+        assert!(l.check("1.2.3.4").is_err());
+        assert!(l.check("5.6.7.8").is_ok());
+    }
+
     use super::*;
 
     #[test]

@@ -5,6 +5,9 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::json;
 
+pub mod issuance;
+pub mod pdf;
+
 use crate::api::cohorts::FinalizeReport;
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;
@@ -53,7 +56,7 @@ fn count_by_status(
 /// transaction. A completed cohort answers what it holds and changes nothing.
 pub fn finalize_cohort(
     conn: &mut PgConnection,
-    _issuer: &Issuer,
+    issuer: &Issuer,
     actor: &Actor,
     cohort: CohortRow,
 ) -> Result<FinalizeReport, AppError> {
@@ -79,7 +82,7 @@ pub fn finalize_cohort(
         });
     }
     let course = rows::course(conn, cohort.course_id)?;
-    crate::api::cohorts::require_certified_instructor(conn, &cohort, &course)?;
+    let lineage = crate::api::cohorts::require_certified_instructor(conn, &cohort, &course)?;
     let (total_minutes, attended) = rows::attended_minutes(conn, cohort.id)?;
     if total_minutes == 0 {
         return Err(AppError::Rule {
@@ -97,11 +100,22 @@ pub fn finalize_cohort(
         .select(EnrollmentRow::as_select())
         .load(conn)?;
     let (mut completed, mut failed) = (0i64, 0i64);
+    let issued_on = crate::domain::certificates::issue_date(cohort.ends_on, issuance::today());
+    let mut earned = Vec::new();
     for e in &active {
         let percent =
             training::attendance_percent(total_minutes, attended.get(&e.id).copied().unwrap_or(0));
         let outcome = if training::completes(rule, percent, e.score) {
             completed += 1;
+            earned.push(issuance::NewCertificate {
+                holder_id: e.user_id,
+                enrollment_id: Some(e.id),
+                holder_name: None,
+                holder_birth_date: None,
+                supersedes: None,
+                valid_until: None,
+                issued_on,
+            });
             "completed"
         } else {
             failed += 1;
@@ -115,6 +129,8 @@ pub fn finalize_cohort(
             ))
             .execute(conn)?;
     }
+    // rule 4: one certificate per completed enrolment, in this same transaction
+    let issued_ids = issuance::issue(conn, issuer, &cohort, &course, &lineage, &earned)?;
     diesel::update(cohorts::table.find(cohort.id))
         .set((
             cohorts::status.eq(CohortStatus::Completed.as_str()),
@@ -125,12 +141,17 @@ pub fn finalize_cohort(
     AuditEvent::new(actor.id, "cohort_finalized", "cohort")
         .object(cohort.id)
         .from_address(&actor.address)
-        .details(json!({ "completed": completed, "failed": failed }))
+        .details(json!({ "completed": completed, "failed": failed, "issued": issued_ids.len() }))
         .record(conn)?;
     Ok(FinalizeReport {
         completed,
         failed,
-        issued: Vec::new(),
+        issued: crate::api::certificates::views(
+            conn,
+            &issued_ids,
+            issuance::today(),
+            &issuer.public_url,
+        )?,
         already_issued: 0,
     })
 }

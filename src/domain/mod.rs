@@ -1,5 +1,6 @@
 //! The rules of the training chain as plain types and functions: no HTTP, no SQL.
 pub mod access;
+pub mod certificates;
 pub mod organizations;
 pub mod people;
 pub mod training;

@@ -125,7 +125,7 @@ pub async fn spawn_app_on(database_name: String, database_url: String) -> TestAp
         "CASCADE_BIND" => Some("127.0.0.1:0".into()),
         "CASCADE_PUBLIC_URL" => Some("https://cascade.test".into()),
         "CASCADE_DATA_DIR" => Some(data.clone()),
-        "CASCADE_DB_POOL_SIZE" => Some("4".into()),
+        "CASCADE_DB_POOL_SIZE" => Some("8".into()),
         _ => None,
     })
     .expect("test config");

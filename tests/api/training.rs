@@ -57,6 +57,26 @@ pub async fn chain(app: &TestApp) -> Chain {
     let tuan = app.person("tuan.lv", "HN-BADINH", &["trainee"], "official");
     let ngoc = app.person("ngoc.bt", "HN-BADINH", &["trainee"], "reputable_person");
     let khoa = app.person("khoa.dm", "HCM-BENTHANH", &["trainee"], "civil_servant");
+    // who signs each organiser's certificates
+    for (code, name, title) in [
+        ("BNV", "Nguyễn Văn Ký", "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"),
+        (
+            "BHXH",
+            "Trần Thị Bình",
+            "KT. TỔNG GIÁM ĐỐC\nPHÓ TỔNG GIÁM ĐỐC",
+        ),
+        ("BHXH-HN", "Trần Văn Ký", "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"),
+        ("BHXH-HCM", "Lê Thị Phương", "GIÁM ĐỐC"),
+    ] {
+        let mut conn = app.db();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "UPDATE organizations SET signer_name = '{name}', signer_title = E'{title}' WHERE code = '{code}'"
+            )),
+            &mut conn,
+        )
+        .unwrap();
+    }
     let bnv = app.login("dieuphoi.bnv").await;
     let bhxh = app.login("dieuphoi.bhxh").await;
     let tier1 = course(app, &bnv, "GVN-2024", "master_trainer").await;

@@ -1,0 +1,320 @@
+//! Issuing certificates: gap-free serials per issuer and year, signed claims, the PDF digest,
+//! and the lineage of a tier-2 certificate.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::pdf::{self, CertificatePage, Instructor};
+use super::Issuer;
+use crate::db::organizations::{self as orgs, OrganizationRow};
+use crate::db::schema::{
+    certificate_counters, certificate_lineage, certificates, signing_keys, users,
+};
+use crate::db::training::{CohortRow, CourseRow};
+use crate::domain::certificates::{
+    format_serial, group_code, key_id, new_verification_code, sign, CertificateClaims,
+    LineageClaim, SignedClaims,
+};
+use crate::domain::training::{valid_until, Tier};
+use crate::error::AppError;
+
+impl Issuer {
+    pub fn signing_key(&self) -> SigningKey {
+        SigningKey::from_bytes(&self.signing_key_seed)
+    }
+
+    pub fn kid(&self) -> String {
+        key_id(&self.signing_key().verifying_key())
+    }
+
+    pub fn verify_url(&self, code: &str) -> String {
+        format!("{}/verify/{}", self.public_url, code)
+    }
+}
+
+/// Records the current public key so that `/keys` serves it and old certificates keep verifying
+/// after a rotation.
+pub fn register_key(conn: &mut PgConnection, issuer: &Issuer) -> QueryResult<String> {
+    let key = issuer.signing_key().verifying_key();
+    let kid = key_id(&key);
+    diesel::insert_into(signing_keys::table)
+        .values((
+            signing_keys::kid.eq(&kid),
+            signing_keys::public_key.eq(key.as_bytes().to_vec()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(kid)
+}
+
+/// Takes the next `count` serial numbers of an issuer's year. The counter row stays locked until
+/// the transaction ends, so concurrent issuers queue, and a rollback gives the numbers back:
+/// no gaps, no duplicates (the UNIQUE constraint on the numbers backs this up).
+pub fn take_serial_numbers(
+    conn: &mut PgConnection,
+    issuer_id: Uuid,
+    year: i32,
+    count: i32,
+) -> QueryResult<std::ops::RangeInclusive<i32>> {
+    diesel::insert_into(certificate_counters::table)
+        .values((
+            certificate_counters::issuer_id.eq(issuer_id),
+            certificate_counters::year.eq(year),
+            certificate_counters::last_number.eq(0),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    let last: i32 = diesel::update(
+        certificate_counters::table
+            .filter(certificate_counters::issuer_id.eq(issuer_id))
+            .filter(certificate_counters::year.eq(year)),
+    )
+    .set(certificate_counters::last_number.eq(certificate_counters::last_number + count))
+    .returning(certificate_counters::last_number)
+    .get_result(conn)?;
+    Ok((last - count + 1)..=last)
+}
+
+/// Where a certificate is signed: the issuer's province, Hà Nội for the national bodies.
+pub fn place_of(conn: &mut PgConnection, issuer: &OrganizationRow) -> QueryResult<String> {
+    Ok(match &issuer.province_code {
+        Some(code) => orgs::province(conn, code)?.map_or_else(|| "Hà Nội".to_string(), |p| p.name),
+        None => "Hà Nội".to_string(),
+    })
+}
+
+/// The body above the issuer on the page (BHXH Việt Nam above a branch), if any.
+fn parent_name(conn: &mut PgConnection, issuer: &OrganizationRow) -> QueryResult<Option<String>> {
+    if issuer.kind == "branch" {
+        if let Some(parent) = issuer.parent_id {
+            return Ok(Some(orgs::find(conn, parent)?.name));
+        }
+    }
+    Ok(None)
+}
+
+/// The page of a certificate, drawn from its claims alone (so every node renders the same bytes).
+pub fn page_from_claims(claims: &CertificateClaims, issuer: &Issuer) -> CertificatePage {
+    CertificatePage {
+        certificate_id: claims.certificate_id,
+        serial: claims.serial.clone(),
+        tier: match claims.tier {
+            Tier::MasterTrainer => pdf::Tier::MasterTrainer,
+            Tier::Propagandist => pdf::Tier::Propagandist,
+        },
+        issuer_parent_name: claims.issuer_parent_name.clone(),
+        issuer_name: claims.issuer_name.clone(),
+        holder_name: claims.holder_name.clone(),
+        holder_birth_date: claims.holder_birth_date,
+        holder_workplace: claims.holder_workplace.clone(),
+        course_title: claims.course_title.clone(),
+        curriculum_version: claims.curriculum_version.clone(),
+        cohort_starts_on: claims.cohort_starts_on,
+        cohort_ends_on: claims.cohort_ends_on,
+        cohort_location: claims.cohort_location.clone(),
+        place: claims.place.clone(),
+        issued_on: claims.issued_on,
+        valid_until: claims.valid_until,
+        signer_title: claims.signer_title.clone(),
+        signer_name: claims.signer_name.clone(),
+        instructors: claims
+            .lineage
+            .iter()
+            .map(|l| Instructor {
+                name: l.holder_name.clone(),
+                certificate_serial: l.serial.clone(),
+            })
+            .collect(),
+        verify_url: issuer.verify_url(&claims.verification_code),
+        verification_code: group_code(&claims.verification_code),
+        embedded_claims: Vec::new(),
+    }
+}
+
+/// Renders the PDF of stored claims and signature.
+pub fn render(
+    issuer: &Issuer,
+    claims_bytes: &[u8],
+    signature: &[u8],
+    kid: &str,
+) -> Result<Vec<u8>, AppError> {
+    let claims: CertificateClaims =
+        serde_json::from_slice(claims_bytes).map_err(AppError::internal)?;
+    let mut page = page_from_claims(&claims, issuer);
+    page.embedded_claims = SignedClaims::new(kid, claims_bytes, signature).to_bytes();
+    pdf::render(&page).map_err(AppError::internal)
+}
+
+/// What one new certificate needs beyond the cohort: who, for which enrolment, with which name.
+pub struct NewCertificate {
+    pub holder_id: Uuid,
+    pub enrollment_id: Option<Uuid>,
+    pub holder_name: Option<String>,
+    pub holder_birth_date: Option<Option<NaiveDate>>,
+    pub supersedes: Option<(Uuid, String)>,
+    /// A correction keeps the validity of the certificate it corrects.
+    pub valid_until: Option<NaiveDate>,
+    pub issued_on: NaiveDate,
+}
+
+/// Issues certificates for a cohort's people, in the caller's transaction; returns their ids.
+pub fn issue(
+    conn: &mut PgConnection,
+    issuer: &Issuer,
+    cohort: &CohortRow,
+    course: &CourseRow,
+    lineage: &[Uuid],
+    new: &[NewCertificate],
+) -> Result<Vec<Uuid>, AppError> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kid = register_key(conn, issuer)?;
+    let key = issuer.signing_key();
+    let organizer = orgs::find(conn, cohort.organization_id)?;
+    let (Some(signer_name), Some(signer_title)) = (
+        organizer.signer_name.clone(),
+        organizer.signer_title.clone(),
+    ) else {
+        return Err(AppError::Rule {
+            code: "signer_missing",
+            message: format!(
+                "{} has no signer for its certificates; an administrator sets signer_name and signer_title first.",
+                organizer.name
+            ),
+        });
+    };
+    let place = place_of(conn, &organizer)?;
+    let parent = parent_name(conn, &organizer)?;
+    let lineage_claims: Vec<LineageClaim> = certificates::table
+        .filter(certificates::id.eq_any(lineage))
+        .order(certificates::serial.asc())
+        .select((
+            certificates::id,
+            certificates::serial,
+            certificates::holder_name,
+        ))
+        .load::<(Uuid, String, String)>(conn)?
+        .into_iter()
+        .map(|(certificate_id, serial, holder_name)| LineageClaim {
+            certificate_id,
+            serial,
+            holder_name,
+        })
+        .collect();
+
+    // all of one call share a year: a cohort's certificates are issued on one day
+    let year = new[0].issued_on.year();
+    let count = i32::try_from(new.len()).map_err(AppError::internal)?;
+    let numbers = take_serial_numbers(conn, organizer.id, year, count)?;
+    let mut issued = Vec::with_capacity(new.len());
+    for (n, item) in numbers.zip(new) {
+        let (full_name, birth_date, workplace): (String, Option<NaiveDate>, String) = users::table
+            .inner_join(crate::db::schema::organizations::table)
+            .filter(users::id.eq(item.holder_id))
+            .select((
+                users::full_name,
+                users::date_of_birth,
+                crate::db::schema::organizations::name,
+            ))
+            .first(conn)?;
+        let issued_on = item.issued_on;
+        let until = match item.valid_until {
+            Some(v) => v,
+            None => valid_until(issued_on, course.certificate_validity_months)
+                .ok_or_else(|| AppError::internal("validity out of range"))?,
+        };
+        let claims = CertificateClaims {
+            v: 1,
+            certificate_id: Uuid::new_v4(),
+            serial: format_serial(n, year, &organizer.code),
+            verification_code: new_verification_code(),
+            tier: course.tier(),
+            holder_name: item.holder_name.clone().unwrap_or(full_name),
+            holder_birth_date: item.holder_birth_date.unwrap_or(birth_date),
+            holder_workplace: workplace,
+            course_title: course.title.clone(),
+            curriculum_version: course.curriculum_version.clone(),
+            cohort_starts_on: cohort.starts_on,
+            cohort_ends_on: cohort.ends_on,
+            cohort_location: if cohort.mode == "online" {
+                "Trực tuyến".to_string()
+            } else {
+                cohort.location.clone()
+            },
+            issuer_code: organizer.code.clone(),
+            issuer_name: organizer.name.clone(),
+            issuer_parent_name: parent.clone(),
+            place: place.clone(),
+            signer_name: signer_name.clone(),
+            signer_title: signer_title.clone(),
+            issued_on,
+            valid_until: until,
+            lineage: lineage_claims.clone(),
+            supersedes: item.supersedes.as_ref().map(|(_, serial)| serial.clone()),
+        };
+        let bytes = claims.canonical_bytes();
+        let signature = sign(&key, &bytes);
+        let pdf_bytes = render(issuer, &bytes, &signature, &kid)?;
+        let digest = Sha256::digest(&pdf_bytes).to_vec();
+        diesel::insert_into(certificates::table)
+            .values((
+                certificates::id.eq(claims.certificate_id),
+                certificates::serial.eq(&claims.serial),
+                certificates::issuer_id.eq(organizer.id),
+                certificates::serial_year.eq(year),
+                certificates::serial_number.eq(n),
+                certificates::verification_code.eq(&claims.verification_code),
+                certificates::holder_id.eq(item.holder_id),
+                certificates::enrollment_id.eq(item.enrollment_id),
+                certificates::course_id.eq(course.id),
+                certificates::cohort_id.eq(cohort.id),
+                certificates::tier.eq(claims.tier.as_str()),
+                certificates::holder_name.eq(&claims.holder_name),
+                certificates::holder_birth_date.eq(claims.holder_birth_date),
+                certificates::holder_workplace.eq(&claims.holder_workplace),
+                certificates::course_title.eq(&claims.course_title),
+                certificates::curriculum_version.eq(&claims.curriculum_version),
+                certificates::issuer_name.eq(&claims.issuer_name),
+                certificates::signer_name.eq(&claims.signer_name),
+                certificates::signer_title.eq(&claims.signer_title),
+                certificates::cohort_starts_on.eq(claims.cohort_starts_on),
+                certificates::cohort_ends_on.eq(claims.cohort_ends_on),
+                certificates::place.eq(&claims.place),
+                certificates::issued_on.eq(issued_on),
+                certificates::valid_until.eq(until),
+                certificates::supersedes_id.eq(item.supersedes.as_ref().map(|(id, _)| *id)),
+                certificates::claims.eq(&bytes),
+                certificates::signature.eq(signature.to_vec()),
+                certificates::kid.eq(&kid),
+                certificates::pdf_sha256.eq(digest),
+            ))
+            .execute(conn)?;
+        let links: Vec<_> = lineage_claims
+            .iter()
+            .map(|l| {
+                (
+                    certificate_lineage::certificate_id.eq(claims.certificate_id),
+                    certificate_lineage::master_certificate_id.eq(l.certificate_id),
+                )
+            })
+            .collect();
+        if !links.is_empty() {
+            diesel::insert_into(certificate_lineage::table)
+                .values(links)
+                .execute(conn)?;
+        }
+        issued.push(claims.certificate_id);
+    }
+    Ok(issued)
+}
+
+/// Today in Vietnam.
+pub fn today() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&crate::domain::training::vietnam_time())
+        .date_naive()
+}

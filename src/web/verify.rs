@@ -1,0 +1,94 @@
+//! The public verification page that a certificate's QR code opens.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::api::certificates::{verification, Verification};
+use crate::auth::current_user::client_address;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    result: Option<Verification>,
+    status_label: &'static str,
+    tier_label: &'static str,
+}
+
+fn labels(v: &Verification) -> (&'static str, &'static str) {
+    let status = match v.status.as_str() {
+        "valid" => "Giấy chứng nhận hợp lệ.",
+        "expired" => "Giấy chứng nhận đã hết hạn.",
+        "revoked" => "Giấy chứng nhận đã bị thu hồi.",
+        _ => "Giấy chứng nhận đã được thay thế bằng giấy chứng nhận khác.",
+    };
+    let tier = if v.tier == "master_trainer" {
+        "Giảng viên nguồn"
+    } else {
+        "Tuyên truyền viên"
+    };
+    (status, tier)
+}
+
+fn html(view: &VerifyPage, status: actix_web::http::StatusCode) -> Result<HttpResponse, AppError> {
+    let body = view.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+#[get("/verify/{code}")]
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    state.verify_limiter.check(&client_address(&req))?;
+    let code = code.into_inner();
+    let found = state
+        .db
+        .run(move |conn| match verification(conn, &code) {
+            Ok(v) => Ok(Some(v)),
+            Err(AppError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await?;
+    let (status_label, tier_label) = found.as_ref().map(labels).unwrap_or(("", ""));
+    let http_status = if found.is_some() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::NOT_FOUND
+    };
+    html(
+        &VerifyPage {
+            result: found,
+            status_label,
+            tier_label,
+        },
+        http_status,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Lookup {
+    pub code: Option<String>,
+}
+
+/// The form on the page: `/verify?code=…` goes to `/verify/<code>`.
+#[get("/verify")]
+pub async fn lookup(query: web::Query<Lookup>) -> HttpResponse {
+    let code: String = query
+        .code
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/verify/{code}")))
+        .finish()
+}
