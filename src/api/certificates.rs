@@ -440,6 +440,122 @@ pub async fn cohort_zip(
         .body(bytes))
 }
 
+/// Revokes a valid certificate, keeping the row and the reason (rule 5).
+pub fn revoke_certificate(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+) -> Result<(), AppError> {
+    let row = reach_certificate(conn, actor, id)?;
+    require_issuer_coordinator(actor, &row)?;
+    // status changes only from valid: the row lock makes two revocations one
+    let updated = diesel::update(
+        certificates::table
+            .find(id)
+            .filter(certificates::status.eq("valid")),
+    )
+    .set((
+        certificates::status.eq("revoked"),
+        certificates::revocation_reason.eq(reason),
+        certificates::revoked_at.eq(Utc::now()),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(AppError::conflict(format!(
+            "The certificate is {}; only a valid one can be revoked.",
+            row.status
+        )));
+    }
+    AuditEvent::new(actor.id, "certificate_revoked", "certificate")
+        .object(id)
+        .from_address(&actor.address)
+        .details(json!({ "serial": row.serial, "reason": reason }))
+        .record(conn)?;
+    Ok(())
+}
+
+/// Corrects a valid certificate: a new one with the corrected claims supersedes it, and the
+/// person's record takes the correction too. Returns the new certificate's id.
+pub fn reissue_certificate(
+    conn: &mut PgConnection,
+    issuer: &crate::certificates::Issuer,
+    actor: &Actor,
+    id: Uuid,
+    full_name: Option<&FullName>,
+    birth: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Uuid, AppError> {
+    let row = reach_certificate(conn, actor, id)?;
+    require_issuer_coordinator(actor, &row)?;
+    let locked: String = certificates::table
+        .find(id)
+        .select(certificates::status)
+        .for_update()
+        .first(conn)?;
+    if locked != "valid" {
+        return Err(AppError::conflict(format!(
+            "The certificate is {locked}; only a valid one can be corrected."
+        )));
+    }
+    if row.valid_until <= today {
+        return Err(AppError::conflict(
+            "The certificate has expired; a correction would not be valid.",
+        ));
+    }
+    let cohort_id = row
+        .cohort_id
+        .ok_or_else(|| AppError::conflict("This certificate has no cohort to reissue from."))?;
+    let cohort = training_rows::cohort(conn, cohort_id)?;
+    let course = training_rows::course(conn, row.course_id)?;
+    let lineage: Vec<Uuid> = certificate_lineage::table
+        .filter(certificate_lineage::certificate_id.eq(id))
+        .select(certificate_lineage::master_certificate_id)
+        .load(conn)?;
+    if let Some(name) = &full_name {
+        diesel::update(users::table.find(row.holder_id))
+            .set((
+                users::full_name.eq(name.as_str()),
+                users::name_search.eq(name.search_key()),
+                users::updated_at.eq(Utc::now()),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(d) = birth {
+        diesel::update(users::table.find(row.holder_id))
+            .set(users::date_of_birth.eq(d))
+            .execute(conn)?;
+    }
+    diesel::update(certificates::table.find(id))
+        .set(certificates::status.eq("superseded"))
+        .execute(conn)?;
+    let new_ids = issuance::issue(
+        conn,
+        issuer,
+        &cohort,
+        &course,
+        &lineage,
+        &[NewCertificate {
+            holder_id: row.holder_id,
+            enrollment_id: row.enrollment_id,
+            holder_name: full_name.as_ref().map(|n| n.as_str().to_string()),
+            holder_birth_date: birth.map(Some),
+            supersedes: Some((row.id, row.serial.clone())),
+            valid_until: Some(row.valid_until),
+            issued_on: today.max(cohort.ends_on),
+        }],
+    )?;
+    AuditEvent::new(actor.id, "certificate_reissued", "certificate")
+        .object(id)
+        .from_address(&actor.address)
+        .details(json!({ "serial": row.serial, "new_certificate_id": new_ids.first() }))
+        .record(conn)?;
+    new_ids
+        .first()
+        .copied()
+        .ok_or_else(|| AppError::internal("nothing reissued"))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeBody {
@@ -488,31 +604,7 @@ pub async fn revoke(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let row = reach_certificate(conn, &actor, id)?;
-                require_issuer_coordinator(&actor, &row)?;
-                // status changes only from valid: the row lock makes two revocations one
-                let updated = diesel::update(
-                    certificates::table
-                        .find(id)
-                        .filter(certificates::status.eq("valid")),
-                )
-                .set((
-                    certificates::status.eq("revoked"),
-                    certificates::revocation_reason.eq(&reason),
-                    certificates::revoked_at.eq(Utc::now()),
-                ))
-                .execute(conn)?;
-                if updated == 0 {
-                    return Err(AppError::conflict(format!(
-                        "The certificate is {}; only a valid one can be revoked.",
-                        row.status
-                    )));
-                }
-                AuditEvent::new(actor.id, "certificate_revoked", "certificate")
-                    .object(id)
-                    .from_address(&actor.address)
-                    .details(json!({ "serial": row.serial, "reason": reason }))
-                    .record(conn)?;
+                revoke_certificate(conn, &actor, id, &reason)?;
                 views(conn, &[id], issuance::today(), &public_url)?
                     .pop()
                     .ok_or(AppError::NotFound)
@@ -555,70 +647,15 @@ pub async fn reissue(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let row = reach_certificate(conn, &actor, id)?;
-                require_issuer_coordinator(&actor, &row)?;
-                let locked: String = certificates::table
-                    .find(id)
-                    .select(certificates::status)
-                    .for_update()
-                    .first(conn)?;
-                if locked != "valid" {
-                    return Err(AppError::conflict(format!(
-                        "The certificate is {locked}; only a valid one can be corrected."
-                    )));
-                }
-                if row.valid_until <= today {
-                    return Err(AppError::conflict(
-                        "The certificate has expired; a correction would not be valid.",
-                    ));
-                }
-                let cohort_id = row.cohort_id.ok_or_else(|| {
-                    AppError::conflict("This certificate has no cohort to reissue from.")
-                })?;
-                let cohort = training_rows::cohort(conn, cohort_id)?;
-                let course = training_rows::course(conn, row.course_id)?;
-                let lineage: Vec<Uuid> = certificate_lineage::table
-                    .filter(certificate_lineage::certificate_id.eq(id))
-                    .select(certificate_lineage::master_certificate_id)
-                    .load(conn)?;
-                if let Some(name) = &full_name {
-                    diesel::update(users::table.find(row.holder_id))
-                        .set((
-                            users::full_name.eq(name.as_str()),
-                            users::name_search.eq(name.search_key()),
-                            users::updated_at.eq(Utc::now()),
-                        ))
-                        .execute(conn)?;
-                }
-                if let Some(d) = birth {
-                    diesel::update(users::table.find(row.holder_id))
-                        .set(users::date_of_birth.eq(d))
-                        .execute(conn)?;
-                }
-                diesel::update(certificates::table.find(id))
-                    .set(certificates::status.eq("superseded"))
-                    .execute(conn)?;
-                let new_ids = issuance::issue(
+                let new_ids = vec![reissue_certificate(
                     conn,
                     &issuer,
-                    &cohort,
-                    &course,
-                    &lineage,
-                    &[NewCertificate {
-                        holder_id: row.holder_id,
-                        enrollment_id: row.enrollment_id,
-                        holder_name: full_name.as_ref().map(|n| n.as_str().to_string()),
-                        holder_birth_date: birth.map(Some),
-                        supersedes: Some((row.id, row.serial.clone())),
-                        valid_until: Some(row.valid_until),
-                        issued_on: today.max(cohort.ends_on),
-                    }],
-                )?;
-                AuditEvent::new(actor.id, "certificate_reissued", "certificate")
-                    .object(id)
-                    .from_address(&actor.address)
-                    .details(json!({ "serial": row.serial, "new_certificate_id": new_ids.first() }))
-                    .record(conn)?;
+                    &actor,
+                    id,
+                    full_name.as_ref(),
+                    birth,
+                    today,
+                )?];
                 views(conn, &new_ids, today, &public_url)?
                     .pop()
                     .ok_or(AppError::NotFound)
@@ -730,6 +767,9 @@ pub async fn verify(
         .json(answer))
 }
 
+/// kid, public key, created, retired.
+type KeyRow = (String, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>);
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicKey {
     pub kid: String,
@@ -746,16 +786,15 @@ pub async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         .db
         .run(move |conn| {
             issuance::register_key(conn, &issuer)?;
-            let rows: Vec<(String, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>)> =
-                signing_keys::table
-                    .order(signing_keys::created_at.asc())
-                    .select((
-                        signing_keys::kid,
-                        signing_keys::public_key,
-                        signing_keys::created_at,
-                        signing_keys::retired_at,
-                    ))
-                    .load(conn)?;
+            let rows: Vec<KeyRow> = signing_keys::table
+                .order(signing_keys::created_at.asc())
+                .select((
+                    signing_keys::kid,
+                    signing_keys::public_key,
+                    signing_keys::created_at,
+                    signing_keys::retired_at,
+                ))
+                .load(conn)?;
             Ok(rows
                 .into_iter()
                 .map(|(kid, key, created_at, retired_at)| PublicKey {

@@ -1081,7 +1081,13 @@ pub async fn finalize(
             conn.transaction(|conn| {
                 reach_cohort(conn, &actor, id, Access::Manage)?;
                 let cohort = rows::cohort_for_update(conn, id)?;
-                crate::certificates::finalize_cohort(conn, &issuer, &actor, cohort)
+                crate::certificates::finalize_cohort(
+                    conn,
+                    &issuer,
+                    &actor,
+                    cohort,
+                    crate::certificates::issuance::today(),
+                )
             })
         })
         .await;

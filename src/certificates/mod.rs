@@ -53,12 +53,13 @@ fn count_by_status(
 }
 
 /// Finalises a cohort whose row the caller has locked (`SELECT … FOR UPDATE`) inside a
-/// transaction. A completed cohort answers what it holds and changes nothing.
+/// transaction, on the day `today`. A completed cohort answers what it holds and changes nothing.
 pub fn finalize_cohort(
     conn: &mut PgConnection,
     issuer: &Issuer,
     actor: &Actor,
     cohort: CohortRow,
+    today: chrono::NaiveDate,
 ) -> Result<FinalizeReport, AppError> {
     let status = CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled);
     if status == CohortStatus::Completed {
@@ -100,7 +101,7 @@ pub fn finalize_cohort(
         .select(EnrollmentRow::as_select())
         .load(conn)?;
     let (mut completed, mut failed) = (0i64, 0i64);
-    let issued_on = crate::domain::certificates::issue_date(cohort.ends_on, issuance::today());
+    let issued_on = crate::domain::certificates::issue_date(cohort.ends_on, today);
     let mut earned = Vec::new();
     for e in &active {
         let percent =

@@ -168,7 +168,7 @@ const PEOPLE: &[DemoPerson] = &[
     ),
     person(
         "tuan.lv",
-        "Lê Văn Tuấn",
+        "Lê Văn Tuân",
         "HN-BADINH",
         &[Role::Trainee],
         Category::Official,

@@ -112,7 +112,7 @@ pub fn seed_cohort(
     issuer: &Issuer,
     today: NaiveDate,
     d: &DemoCohort,
-) -> Result<Uuid, AppError> {
+) -> Result<(Uuid, bool), AppError> {
     let organizer = crate::db::organizations::find_by_code(conn, d.organizer)?
         .ok_or_else(|| AppError::internal(format!("no organisation {}", d.organizer)))?;
     let existing: Option<Uuid> = cohorts::table
@@ -122,7 +122,7 @@ pub fn seed_cohort(
         .first(conn)
         .optional()?;
     if let Some(id) = existing {
-        return Ok(id);
+        return Ok((id, false));
     }
     let starts_on = today + Duration::days(d.starts_in_days);
     let ends_on = starts_on + Duration::days(d.days - 1);
@@ -204,9 +204,16 @@ pub fn seed_cohort(
     }
     if d.finalize {
         let cohort = rows::cohort_for_update(conn, id)?;
-        crate::certificates::finalize_cohort(conn, issuer, &Actor::command_line(), cohort)?;
+        // finalised on its last day, as the organiser would have
+        crate::certificates::finalize_cohort(
+            conn,
+            issuer,
+            &Actor::command_line(),
+            cohort,
+            ends_on,
+        )?;
     }
-    Ok(id)
+    Ok((id, true))
 }
 
 pub const COHORTS: &[DemoCohort] = &[
@@ -244,6 +251,36 @@ pub const COHORTS: &[DemoCohort] = &[
         finalize: false,
     },
     DemoCohort {
+        title: "Lớp tuyên truyền viên phường Ba Đình",
+        course: "TTV-BHXH-2024",
+        organizer: "BHXH-HN",
+        starts_in_days: -60,
+        days: 2,
+        location: "Hội trường UBND phường Ba Đình, Hà Nội",
+        campaign: None,
+        status: "completed",
+        instructors: &["giang.nv"],
+        learners: &[
+            ("hang.nt", Some(86.0), &[0, 1]),
+            ("tuan.lv", Some(78.0), &[0, 1]),
+            ("ngoc.bt", Some(91.0), &[0, 1]),
+        ],
+        finalize: true,
+    },
+    DemoCohort {
+        title: "Lớp tuyên truyền viên phường Bến Thành",
+        course: "TTV-BHXH-2024",
+        organizer: "BHXH-HCM",
+        starts_in_days: -1,
+        days: 3,
+        location: "Nhà văn hóa phường Bến Thành, TP. Hồ Chí Minh",
+        campaign: None,
+        status: "in_progress",
+        instructors: &["thao.pt"],
+        learners: &[("khoa.dm", Some(70.0), &[0, 1]), ("yen.vh", None, &[1])],
+        finalize: false,
+    },
+    DemoCohort {
         title: "Lớp tuyên truyền viên Tháng vận động BHXH toàn dân 2027",
         course: "TTV-BHXH-2024",
         organizer: "BHXH-DNG",
@@ -262,7 +299,49 @@ pub fn seed(conn: &mut PgConnection, issuer: &Issuer) -> Result<(), AppError> {
     seed_courses(conn)?;
     let today = Utc::now().with_timezone(&vietnam_time()).date_naive();
     for c in COHORTS {
-        seed_cohort(conn, issuer, today, c)?;
+        let (id, created) = seed_cohort(conn, issuer, today, c)?;
+        if created && c.organizer == "BHXH-HN" && c.finalize {
+            corrections(conn, issuer, id, today)?;
+        }
     }
+    Ok(())
+}
+
+/// The demo's corrections: one certificate revoked, one reissued with a corrected name.
+fn corrections(
+    conn: &mut PgConnection,
+    issuer: &Issuer,
+    cohort_id: Uuid,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    use crate::db::schema::certificates;
+    let holder = |conn: &mut PgConnection, username: &str| -> Result<Uuid, AppError> {
+        let person = user_id(conn, username)?;
+        Ok(certificates::table
+            .filter(certificates::cohort_id.eq(cohort_id))
+            .filter(certificates::holder_id.eq(person))
+            .select(certificates::id)
+            .first(conn)?)
+    };
+    let actor = Actor::command_line();
+    let ngoc = holder(conn, "ngoc.bt")?;
+    crate::api::certificates::revoke_certificate(
+        conn,
+        &actor,
+        ngoc,
+        "Hồ sơ đăng ký không đúng đối tượng (demo)",
+    )?;
+    let tuan = holder(conn, "tuan.lv")?;
+    let corrected = crate::domain::people::FullName::parse("Lê Văn Tuấn")
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    crate::api::certificates::reissue_certificate(
+        conn,
+        issuer,
+        &actor,
+        tuan,
+        Some(&corrected),
+        None,
+        today,
+    )?;
     Ok(())
 }

@@ -536,3 +536,146 @@ async fn training_endpoints_answer_each_role_and_scope_exactly() {
     ];
     run(&app, &w, cases).await;
 }
+
+#[actix_web::test]
+async fn certificate_endpoints_answer_each_role_and_scope_exactly() {
+    use crate::harness::assert_status;
+    let app = spawn_app().await;
+    let c = crate::training::chain(&app).await;
+    let (cohort, done) = crate::certificates::finished_cohort(&app, &c).await;
+    let issued = done.json["issued"].as_array().unwrap().clone();
+    let own = issued
+        .iter()
+        .find(|x| x["holder"]["id"] == c.hang.to_string())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = issued
+        .iter()
+        .find(|x| x["holder"]["id"] == c.tuan.to_string())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // a certificate of Hồ Chí Minh City, out of Hà Nội's reach
+    let far = {
+        use crate::training::{assign, cohort, enrolled, mark, score, session, set_status};
+        let id = cohort(&app, &c.hcm, c.tier2, "BHXH-HCM", 10).await;
+        assert_status(&assign(&app, &c.hcm, id, c.master).await, 201);
+        let s = session(&app, &c.hcm, id, 10, 8, 12).await;
+        set_status(&app, &c.hcm, id, "open").await;
+        assert_status(&set_status(&app, &c.hcm, id, "in_progress").await, 200);
+        let e = enrolled(&app, &c.hcm, id, c.khoa).await;
+        mark(
+            &app,
+            &c.hcm,
+            s,
+            json!([{"enrollment_id": e, "present": true}]),
+        )
+        .await;
+        score(&app, &c.hcm, e, 80.0).await;
+        let done = app
+            .post(
+                &format!("/api/v1/cohorts/{id}/finalize"),
+                Some(&c.hcm),
+                &json!({}),
+            )
+            .await;
+        done.json["issued"][0]["id"].as_str().unwrap().to_string()
+    };
+    let w = World {
+        admin: c.admin.clone(),
+        coordinator: c.hn.clone(),
+        hr: c.hr_hn.clone(),
+        trainee: c.hang_token.clone(),
+        trainee_id: c.hang,
+        neighbour_id: c.tuan,
+        far_person_id: c.khoa,
+        hn_unit: app.org("HN-BADINH"),
+        hn_branch: app.org("BHXH-HN"),
+        hcm_branch: app.org("BHXH-HCM"),
+    };
+    let cases = vec![
+        case(
+            "GET /certificates",
+            Method::GET,
+            "/api/v1/certificates".into(),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET own certificate",
+            Method::GET,
+            format!("/api/v1/certificates/{own}"),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET other person's certificate",
+            Method::GET,
+            format!("/api/v1/certificates/{other}"),
+            [200, 200, 200, 404],
+        ),
+        case(
+            "GET certificate in other province",
+            Method::GET,
+            format!("/api/v1/certificates/{far}"),
+            [200, 404, 404, 404],
+        ),
+        case(
+            "GET own PDF",
+            Method::GET,
+            format!("/api/v1/certificates/{own}/pdf"),
+            [200, 200, 200, 200],
+        ),
+        case(
+            "GET other person's PDF",
+            Method::GET,
+            format!("/api/v1/certificates/{other}/pdf"),
+            [200, 200, 200, 404],
+        ),
+        case(
+            "GET PDF in other province",
+            Method::GET,
+            format!("/api/v1/certificates/{far}/pdf"),
+            [200, 404, 404, 404],
+        ),
+        case(
+            "GET cohort ZIP",
+            Method::GET,
+            format!("/api/v1/cohorts/{cohort}/certificates.zip"),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "GET downstream",
+            Method::GET,
+            format!("/api/v1/certificates/{}/downstream", c.master_certificate),
+            [200, 200, 200, 404],
+        ),
+        case_with(
+            "POST revoke in other province",
+            Method::POST,
+            format!("/api/v1/certificates/{far}/revoke"),
+            |_| json!({"reason": "thử"}),
+            [200, 404, 404, 404],
+        ),
+        case_with(
+            "POST reissue own (trainee may not)",
+            Method::POST,
+            format!("/api/v1/certificates/{own}/reissue"),
+            |_| json!({}),
+            [201, 409, 403, 403],
+        ),
+        case_with(
+            "POST revoke other person's",
+            Method::POST,
+            format!("/api/v1/certificates/{other}/revoke"),
+            |_| json!({"reason": "thử"}),
+            [200, 409, 403, 404],
+        ),
+    ];
+    run(&app, &w, cases).await;
+    // public: anyone, no token
+    let code = issued[2]["verification_code"].as_str().unwrap();
+    assert_status(&app.get(&format!("/api/v1/verify/{code}"), None).await, 200);
+    assert_status(&app.get("/api/v1/keys", None).await, 200);
+}
