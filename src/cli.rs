@@ -214,8 +214,8 @@ fn verify_file(
                 claims.valid_until.format("%d/%m/%Y"),
             );
             println!(
-                "The signature is genuine. Whether it has since been revoked is known online: {}",
-                format_args!("<CASCADE_PUBLIC_URL>/verify/{}", claims.verification_code)
+                "The signature is genuine. Whether it has since been revoked is known online: {}/verify/{}",
+                config.public_url, claims.verification_code
             );
             Ok(if expired {
                 ExitCode::from(1)

@@ -124,8 +124,14 @@ async fn a_hundred_concurrent_finalize_calls_issue_each_certificate_once_without
         cohorts.push(id);
     }
     let empty = json!({});
-    let paths: Vec<String> = (0..100)
-        .map(|i| format!("/api/v1/cohorts/{}/finalize", cohorts[i % 2]))
+    // 100 calls on one cohort, and 20 on a second cohort of the same issuer, all at once
+    let paths: Vec<String> = (0..120)
+        .map(|i| {
+            format!(
+                "/api/v1/cohorts/{}/finalize",
+                cohorts[if i < 100 { 0 } else { 1 }]
+            )
+        })
         .collect();
     let answers =
         futures_util::future::join_all(paths.iter().map(|p| app.post(p, Some(&c.hn), &empty)))

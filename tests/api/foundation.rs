@@ -285,3 +285,62 @@ async fn seed_demo_twice_duplicates_nothing() {
         .await;
     assert_status(&token, 200);
 }
+
+/// `cascade create-admin` reads the password from standard input and makes a working login.
+#[actix_web::test]
+async fn create_admin_from_the_command_line_can_sign_in() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args([
+            "create-admin",
+            "--username",
+            "quantri2",
+            "--full-name",
+            "Lê Thị Quản Trị",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("CASCADE_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"mot-mat-khau-dai-2027\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let login = app.login_answer("quantri2", "mot-mat-khau-dai-2027").await;
+    assert_status(&login, 200);
+    let me = app
+        .get("/api/v1/me", login.json["access_token"].as_str())
+        .await;
+    assert_eq!(me.json["roles"], json!(["admin"]));
+    assert_eq!(me.json["organization"]["code"], "BNV");
+
+    // a short password is refused, and nothing is created
+    let mut weak = Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args([
+            "create-admin",
+            "--username",
+            "quantri3",
+            "--full-name",
+            "Lê Văn Ba",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    weak.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    assert!(!weak.wait().unwrap().success());
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'quantri3'"),
+        0
+    );
+}
