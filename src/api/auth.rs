@@ -75,17 +75,15 @@ pub async fn login(
     let address = client_address(&req);
 
     let (u, a) = (username.clone(), address.clone());
-    let (wait, account) = state
+    let (attempt, account) = state
         .db
         .run(move |conn| {
-            let wait = throttle::check(conn, &u, &a)?;
+            let attempt = throttle::begin_attempt(conn, &u, &a)?;
             let account = user_rows::find_by_username(conn, &u)?;
-            Ok((wait, account))
+            Ok((attempt, account))
         })
         .await?;
-    if let Some(retry_after_secs) = wait {
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
+    let attempt = attempt.map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
 
     let usable = account.filter(|a| a.active && a.password_hash.is_some());
     let ok = password::verify(
@@ -109,14 +107,14 @@ pub async fn login(
         .db
         .run(move |conn| {
             let Some(account) = usable.filter(|_| ok) else {
-                throttle::record_failure(conn, &username, &address)?;
+                // the attempt stays recorded as a failure
                 AuditEvent::new(None, "login_failed", "user")
                     .from_address(&address)
                     .details(json!({ "username": username }))
                     .record(conn)?;
                 return Ok(None);
             };
-            throttle::clear_account(conn, &username)?;
+            throttle::forget_attempt(conn, attempt, &username)?;
             if let Some(hash) = rehash {
                 diesel::update(users::table.find(account.id))
                     .set(users::password_hash.eq(hash))

@@ -50,21 +50,49 @@ pub fn check(conn: &mut PgConnection, username: &str, address: &str) -> QueryRes
         .max())
 }
 
-pub fn record_failure(conn: &mut PgConnection, username: &str, address: &str) -> QueryResult<()> {
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::username.eq(username),
-            login_failures::address.eq(address),
+/// Starts a login attempt: under a per-account and per-address lock, checks the recent failures
+/// and, when the attempt may go ahead, records it as a failure *before* the password is checked,
+/// so parallel guesses count against each other. A successful login then removes it
+/// ([`forget_attempt`]). `Err(seconds)` is the wait imposed.
+pub fn begin_attempt(
+    conn: &mut PgConnection,
+    username: &str,
+    address: &str,
+) -> QueryResult<Result<i64, u64>> {
+    use diesel::sql_types::Text;
+    conn.transaction(|conn| {
+        // always the account first, then the address: no two attempts wait on each other in a cycle
+        for key in [
+            format!("login-user:{username}"),
+            format!("login-addr:{address}"),
+        ] {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<Text, _>(key)
+                .execute(conn)?;
+        }
+        if let Some(wait) = check(conn, username, address)? {
+            return Ok(Err(wait));
+        }
+        let id: i64 = diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::username.eq(username),
+                login_failures::address.eq(address),
+            ))
+            .returning(login_failures::id)
+            .get_result(conn)?;
+        // keep the table small: nothing older than the window matters
+        diesel::delete(login_failures::table.filter(
+            login_failures::failed_at.lt(Utc::now() - Duration::minutes(WINDOW_MINUTES * 4)),
         ))
         .execute(conn)?;
-    // keep the table small: nothing older than the window matters
-    diesel::delete(
-        login_failures::table.filter(
-            login_failures::failed_at.lt(Utc::now() - Duration::minutes(WINDOW_MINUTES * 4)),
-        ),
-    )
-    .execute(conn)?;
-    Ok(())
+        Ok(Ok(id))
+    })
+}
+
+/// The attempt succeeded: it was no failure, and the account's earlier failures are forgiven.
+pub fn forget_attempt(conn: &mut PgConnection, attempt: i64, username: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.find(attempt)).execute(conn)?;
+    clear_account(conn, username)
 }
 
 pub fn clear_account(conn: &mut PgConnection, username: &str) -> QueryResult<()> {

@@ -570,3 +570,17 @@ async fn csv_upload_over_10_mib_is_413() {
     assert_status(&answer, 413);
     assert_eq!(answer.error_code(), "payload_too_large");
 }
+
+#[actix_web::test]
+async fn parallel_guesses_count_against_each_other() {
+    let app = spawn_app().await;
+    app.person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant");
+    let guesses: Vec<_> = (0..20).map(|i| format!("wrong password {i}")).collect();
+    let answers =
+        futures_util::future::join_all(guesses.iter().map(|g| app.login_answer("hang.nt", g)))
+            .await;
+    let checked = answers.iter().filter(|a| a.status.as_u16() == 401).count();
+    let refused = answers.iter().filter(|a| a.status.as_u16() == 429).count();
+    assert_eq!(checked, 5, "only five guesses may reach the password check");
+    assert_eq!(refused, 15);
+}
