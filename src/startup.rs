@@ -25,9 +25,33 @@ pub struct AppState {
     pub signing_key_seed: [u8; 32],
     /// Public verification: 60 look-ups a minute per address.
     pub verify_limiter: crate::auth::throttle::RateLimiter,
+    /// What day it is (in Vietnam): the real date, or a fixed one for tests.
+    pub clock: Clock,
+}
+
+/// The calendar the rules read: issue dates, expiry, whether a cohort has ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    /// A fixed day; tests use it to act at dates of their choosing.
+    Fixed(chrono::NaiveDate),
+}
+
+impl Clock {
+    pub fn today(self) -> chrono::NaiveDate {
+        match self {
+            Clock::System => crate::certificates::issuance::today(),
+            Clock::Fixed(day) => day,
+        }
+    }
 }
 
 impl AppState {
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
     /// What certificate issuance needs from the state.
     pub fn issuer(&self) -> crate::certificates::Issuer {
         crate::certificates::Issuer {
@@ -52,6 +76,7 @@ impl AppState {
                 60,
                 std::time::Duration::from_secs(60),
             ),
+            clock: Clock::System,
         })
     }
 }

@@ -267,11 +267,10 @@ pub async fn list(
             ));
         }
     }
-    let (actor, public_url) = (user.actor(), state.config.public_url.clone());
+    let (actor, public_url, today) = (user.actor(), state.config.public_url.clone(), state.today());
     let result = state
         .db
         .run(move |conn| {
-            let today = issuance::today();
             let scope_orgs = actor.scope.organization_filter();
             let me = actor.id.unwrap_or_default();
             let build = || {
@@ -343,16 +342,17 @@ pub async fn get(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor, public_url) = (
+    let (id, actor, public_url, today) = (
         id.into_inner(),
         user.actor(),
         state.config.public_url.clone(),
+        state.today(),
     );
     let view = state
         .db
         .run(move |conn| {
             let row = reach_certificate(conn, &actor, id)?;
-            views(conn, &[row.id], issuance::today(), &public_url)?
+            views(conn, &[row.id], today, &public_url)?
                 .pop()
                 .ok_or(AppError::NotFound)
         })
@@ -595,17 +595,18 @@ pub async fn revoke(
             "must be 1 to 500 characters",
         ));
     }
-    let (id, actor, public_url) = (
+    let (id, actor, public_url, today) = (
         id.into_inner(),
         user.actor(),
         state.config.public_url.clone(),
+        state.today(),
     );
     let result = state
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
                 revoke_certificate(conn, &actor, id, &reason)?;
-                views(conn, &[id], issuance::today(), &public_url)?
+                views(conn, &[id], today, &public_url)?
                     .pop()
                     .ok_or(AppError::NotFound)
             })
@@ -632,7 +633,7 @@ pub async fn reissue(
         Some(n) => Some(FullName::parse(n).map_err(|e| AppError::Validation(vec![e]))?),
         None => None,
     };
-    let today = issuance::today();
+    let today = state.today();
     let birth = match body.date_of_birth.as_deref() {
         Some(d) => Some(parse_birth_date(d, today).map_err(|e| AppError::Validation(vec![e]))?),
         None => None,
@@ -695,13 +696,16 @@ pub struct Verification {
 }
 
 /// Looks a certificate up by its verification code, walking its lineage up to the state agency.
-pub fn verification(conn: &mut PgConnection, code: &str) -> Result<Verification, AppError> {
+pub fn verification(
+    conn: &mut PgConnection,
+    code: &str,
+    today: NaiveDate,
+) -> Result<Verification, AppError> {
     let code = normalize_code(code).ok_or(AppError::NotFound)?;
     let row: CertificateRow = certificates::table
         .filter(certificates::verification_code.eq(&code))
         .select(CertificateRow::as_select())
         .first(conn)?;
-    let today = issuance::today();
     let superseded_by_serial: Option<String> = certificates::table
         .filter(certificates::supersedes_id.eq(row.id))
         .select(certificates::serial)
@@ -761,7 +765,11 @@ pub async fn verify(
 ) -> Result<HttpResponse, AppError> {
     state.verify_limiter.check(&client_address(&req))?;
     let code = code.into_inner();
-    let answer = state.db.run(move |conn| verification(conn, &code)).await?;
+    let today = state.today();
+    let answer = state
+        .db
+        .run(move |conn| verification(conn, &code, today))
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(answer))
@@ -838,7 +846,7 @@ pub async fn downstream(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor) = (id.into_inner(), user.actor());
+    let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
     let result = state
         .db
         .run(move |conn| {
@@ -846,7 +854,6 @@ pub async fn downstream(
             if !(actor.has(Role::Admin) || actor.has(Role::Coordinator) || actor.has(Role::Hr)) {
                 return Err(AppError::Forbidden);
             }
-            let today = issuance::today();
             let taught: Vec<(Uuid, String, NaiveDate, NaiveDate)> = cohorts::table
                 .filter(
                     cohorts::id

@@ -1074,20 +1074,14 @@ pub async fn finalize(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let (id, actor) = (id.into_inner(), user.actor());
-    let issuer = state.issuer();
+    let (issuer, today) = (state.issuer(), state.today());
     let result = state
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
                 reach_cohort(conn, &actor, id, Access::Manage)?;
                 let cohort = rows::cohort_for_update(conn, id)?;
-                crate::certificates::finalize_cohort(
-                    conn,
-                    &issuer,
-                    &actor,
-                    cohort,
-                    crate::certificates::issuance::today(),
-                )
+                crate::certificates::finalize_cohort(conn, &issuer, &actor, cohort, today)
             })
         })
         .await;

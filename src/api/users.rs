@@ -666,7 +666,7 @@ pub async fn records(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     use crate::db::schema::{certificates, cohorts, courses, enrollments};
-    let (id, actor) = (id.into_inner(), user.actor());
+    let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
     let found_records = state
         .db
         .run(move |conn| {
@@ -686,7 +686,6 @@ pub async fn records(
                     (courses::id, courses::code, courses::title, courses::tier),
                 ))
                 .load(conn)?;
-            let today = today();
             let mut out = Vec::with_capacity(found.len());
             for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier)) in found {
                 // the newest certificate of the enrolment (a correction supersedes the first)

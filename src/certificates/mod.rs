@@ -73,6 +73,15 @@ pub fn finalize_cohort(
                 .get_result(conn)?,
         });
     }
+    if status == CohortStatus::InProgress && today < cohort.ends_on {
+        return Err(AppError::Conflict {
+            code: "cohort_not_ended",
+            message: format!(
+                "The cohort runs until {}; it is finalised on or after its last day.",
+                cohort.ends_on.format("%d/%m/%Y")
+            ),
+        });
+    }
     if status != CohortStatus::InProgress {
         return Err(AppError::Conflict {
             code: "invalid_status_transition",

@@ -48,10 +48,10 @@ pub async fn page(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     state.verify_limiter.check(&client_address(&req))?;
-    let code = code.into_inner();
+    let (code, today) = (code.into_inner(), state.today());
     let found = state
         .db
-        .run(move |conn| match verification(conn, &code) {
+        .run(move |conn| match verification(conn, &code, today) {
             Ok(v) => Ok(Some(v)),
             Err(AppError::NotFound) => Ok(None),
             Err(e) => Err(e),

@@ -78,8 +78,9 @@ async fn finalize_issues_one_certificate_per_completed_enrolment_with_gap_free_s
     );
     let first = &done.json["issued"][0];
     assert_eq!(first["tier"], "propagandist");
-    assert_eq!(first["issued_on"], "2027-05-11");
-    assert_eq!(first["valid_until"], "2029-05-11");
+    // finalised on 1 June 2027 (the tests' clock), after the cohort ended on 11 May
+    assert_eq!(first["issued_on"], "2027-06-01");
+    assert_eq!(first["valid_until"], "2029-06-01");
     assert_eq!(first["status"], "valid");
     assert_eq!(first["lineage"], json!([c.master_certificate.to_string()]));
     assert_eq!(first["verification_code"].as_str().unwrap().len(), 32);

@@ -131,7 +131,9 @@ pub async fn spawn_app_on(database_name: String, database_url: String) -> TestAp
     .expect("test config");
     cascade::db::migrate(&database_url).expect("migrate");
     let db = Db::connect(&database_url, config.db_pool_size).expect("pool");
-    let state = AppState::new(config, db).expect("state");
+    let mut state = AppState::new(config, db).expect("state");
+    // the tests' cohorts run in May 2027; they act as of 1 June 2027
+    state.clock = cascade::startup::Clock::Fixed(date(2027, 6, 1));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let app = Application::with_listener(listener, state).expect("build app");
     let port = app.port();

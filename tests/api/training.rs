@@ -809,3 +809,34 @@ async fn cohorts_list_filters_and_scopes() {
         404,
     );
 }
+
+#[actix_web::test]
+async fn a_cohort_is_not_finalised_before_its_last_day() {
+    let app = spawn_app().await;
+    let c = chain(&app).await;
+    // a cohort in July 2027, while the tests' clock says 1 June 2027
+    let mut body = cohort_body(c.tier2, app.org("BHXH-HN"), 20);
+    body["starts_on"] = json!("2027-07-01");
+    body["ends_on"] = json!("2027-07-02");
+    let id: Uuid = app.post("/api/v1/cohorts", Some(&c.hn), &body).await.json["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_status(&assign(&app, &c.hn, id, c.master).await, 201);
+    let s = app.post(&format!("/api/v1/cohorts/{id}/sessions"), Some(&c.hn), &json!({
+        "starts_at": "2027-07-01T08:00:00+07:00", "ends_at": "2027-07-01T12:00:00+07:00", "topic": "Luật BHXH"
+    })).await;
+    assert_status(&s, 201);
+    set_status(&app, &c.hn, id, "open").await;
+    assert_status(&set_status(&app, &c.hn, id, "in_progress").await, 200);
+    let early = app
+        .post(
+            &format!("/api/v1/cohorts/{id}/finalize"),
+            Some(&c.hn),
+            &json!({}),
+        )
+        .await;
+    assert_status(&early, 409);
+    assert_eq!(early.error_code(), "cohort_not_ended");
+}
