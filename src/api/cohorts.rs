@@ -308,8 +308,8 @@ fn check_fields(
     capacity: i32,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if title.is_empty() || title.chars().count() > 300 {
-        errors.push(FieldError::new("title", "must be 1 to 300 characters"));
+    if title.is_empty() || title.chars().count() > 200 {
+        errors.push(FieldError::new("title", "must be 1 to 200 characters"));
     }
     if ends_on < starts_on {
         errors.push(FieldError::new("ends_on", "must not be before starts_on"));
@@ -317,10 +317,11 @@ fn check_fields(
     if (ends_on - starts_on).num_days() > 366 {
         errors.push(FieldError::new("ends_on", "a cohort lasts at most a year"));
     }
-    if location.chars().count() > 300 {
+    // printed on certificates, which must always fit
+    if location.chars().count() > 150 {
         errors.push(FieldError::new(
             "location",
-            "must be at most 300 characters",
+            "must be at most 150 characters",
         ));
     }
     if !matches!(mode, "in_person" | "online") {
@@ -693,6 +694,19 @@ pub async fn add_instructor(
                     .get_result(conn)?;
                 if enrolled > 0 {
                     return Err(AppError::conflict("This person is enrolled in the cohort and cannot also teach it."));
+                }
+                let teaching: i64 = cohort_instructors::table
+                    .filter(cohort_instructors::cohort_id.eq(id))
+                    .count()
+                    .get_result(conn)?;
+                if teaching >= training::MAX_INSTRUCTORS as i64 {
+                    return Err(AppError::Conflict {
+                        code: "too_many_instructors",
+                        message: format!(
+                            "A cohort has at most {} instructors.",
+                            training::MAX_INSTRUCTORS
+                        ),
+                    });
                 }
                 let inserted = diesel::insert_into(cohort_instructors::table)
                     .values((cohort_instructors::cohort_id.eq(id), cohort_instructors::user_id.eq(person)))

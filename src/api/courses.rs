@@ -50,8 +50,8 @@ fn check(body: &CreateCourse) -> Result<(String, String, Tier, String), AppError
         ));
     }
     let title = clean_text(&body.title);
-    if title.is_empty() || title.chars().count() > 300 {
-        errors.push(FieldError::new("title", "must be 1 to 300 characters"));
+    if title.is_empty() || title.chars().count() > 200 {
+        errors.push(FieldError::new("title", "must be 1 to 200 characters"));
     }
     let tier = Tier::parse(&body.tier);
     if tier.is_none() {
@@ -61,10 +61,10 @@ fn check(body: &CreateCourse) -> Result<(String, String, Tier, String), AppError
         ));
     }
     let version = clean_text(&body.curriculum_version);
-    if version.is_empty() || version.chars().count() > 100 {
+    if version.is_empty() || version.chars().count() > 60 {
         errors.push(FieldError::new(
             "curriculum_version",
-            "must be 1 to 100 characters",
+            "must be 1 to 60 characters",
         ));
     }
     if !(1..=1000).contains(&body.required_hours) {

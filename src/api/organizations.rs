@@ -188,7 +188,7 @@ pub async fn update(
     user.require_any(&[Role::Admin], "update_organization")
         .await?;
     let body = body.into_inner();
-    use crate::domain::organizations::{clean_text, clean_title};
+    use crate::domain::organizations::clean_text;
     let check = |field: &str, v: Option<String>, max: usize| -> Result<Option<String>, AppError> {
         match v {
             Some(s) if s.is_empty() || s.chars().count() > max => Err(AppError::validation(
@@ -198,13 +198,23 @@ pub async fn update(
             other => Ok(other),
         }
     };
-    let name = check("name", body.name.map(|s| clean_text(&s)), 200)?;
-    let signer_name = check("signer_name", body.signer_name.map(|s| clean_text(&s)), 120)?;
-    let signer_title = check(
-        "signer_title",
-        body.signer_title.map(|s| clean_title(&s)),
-        120,
+    let name = check(
+        "name",
+        body.name.map(|s| clean_text(&s)),
+        crate::domain::organizations::MAX_NAME_CHARS,
     )?;
+    let signer_name = body
+        .signer_name
+        .as_deref()
+        .map(crate::domain::organizations::check_signer_name)
+        .transpose()
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let signer_title = body
+        .signer_title
+        .as_deref()
+        .map(crate::domain::organizations::check_signer_title)
+        .transpose()
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let (actor, address) = (user.id, user.address.clone());
     let row = state
         .db

@@ -145,7 +145,14 @@ pub fn render(
         serde_json::from_slice(claims_bytes).map_err(AppError::internal)?;
     let mut page = page_from_claims(&claims, issuer);
     page.embedded_claims = SignedClaims::new(kid, claims_bytes, signature).to_bytes();
-    pdf::render(&page).map_err(AppError::internal)
+    pdf::render(&page).map_err(|e| match e {
+        // input limits make this unreachable; should it happen, say so rather than 500
+        pdf::PdfError::DoesNotFit(part) => AppError::Rule {
+            code: "certificate_does_not_fit",
+            message: format!("The certificate's {part} does not fit on the page; shorten the names or titles."),
+        },
+        other => AppError::internal(other),
+    })
 }
 
 /// What one new certificate needs beyond the cohort: who, for which enrolment, with which name.

@@ -62,7 +62,7 @@ const SIGNER_NAME_BASELINE: f32 = 192.0;
 
 const MM_PER_PT: f32 = 25.4 / 72.0;
 /// Smallest type used for body text; below this a certificate stops being comfortably legible.
-const BODY_FLOOR_PT: f32 = 10.0;
+const BODY_FLOOR_PT: f32 = 8.5;
 /// Step used when shrinking text to fit.
 const SHRINK_STEP_PT: f32 = 0.5;
 
@@ -1414,6 +1414,36 @@ mod tests {
 
         assert_eq!(extract_embedded_claims(b"not a pdf"), None);
         assert_eq!(extract_embedded_claims(&pdf[..pdf.len() / 2]), None);
+    }
+
+    /// Every field at the longest the API accepts, and the most instructors a cohort takes:
+    /// the page must still fit, so issuing can never fail on layout.
+    #[test]
+    fn the_longest_accepted_fields_still_fit() {
+        let mut page = sample();
+        let words = |n: usize| -> String {
+            let mut s = String::new();
+            while s.chars().count() < n {
+                s.push_str("Nguyễn Hoàng ");
+            }
+            s.chars().take(n).collect::<String>().trim().to_string()
+        };
+        page.holder_name = words(80);
+        page.course_title = words(200);
+        page.curriculum_version = words(60);
+        page.cohort_location = words(150);
+        page.holder_workplace = words(150);
+        page.issuer_name = words(150);
+        page.issuer_parent_name = Some(words(150));
+        page.signer_name = words(80);
+        page.signer_title = format!("{}\n{}", words(40), words(40));
+        page.instructors = (0..crate::domain::training::MAX_INSTRUCTORS)
+            .map(|i| Instructor {
+                name: words(80),
+                certificate_serial: format!("{:06}/2027/GCN-BNV", i + 1),
+            })
+            .collect();
+        render(&page).unwrap();
     }
 
     #[test]

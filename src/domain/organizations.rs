@@ -52,6 +52,32 @@ pub fn clean_title(s: &str) -> String {
         .join("\n")
 }
 
+/// Longest organisation name: it is printed on certificates, which must always fit.
+pub const MAX_NAME_CHARS: usize = 150;
+
+/// Who signs: a person's name, at most 80 characters.
+pub fn check_signer_name(raw: &str) -> Result<String, FieldError> {
+    let s = clean_text(raw);
+    if s.is_empty() || s.chars().count() > 80 {
+        return Err(FieldError::new("signer_name", "must be 1 to 80 characters"));
+    }
+    Ok(s)
+}
+
+/// The signer's title: one line, or two when signing on behalf (`KT. GIÁM ĐỐC` / `PHÓ GIÁM ĐỐC`),
+/// each at most 40 characters.
+pub fn check_signer_title(raw: &str) -> Result<String, FieldError> {
+    let s = clean_title(raw);
+    let lines: Vec<&str> = s.lines().collect();
+    if lines.is_empty() || lines.len() > 2 || lines.iter().any(|l| l.chars().count() > 40) {
+        return Err(FieldError::new(
+            "signer_title",
+            "must be one or two lines of at most 40 characters",
+        ));
+    }
+    Ok(s)
+}
+
 pub struct NewOrganization<'a> {
     pub code: &'a str,
     pub name: &'a str,
@@ -96,8 +122,8 @@ pub fn check_new_organization(
         ));
     }
     let name = clean_text(new.name);
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new("name", "must be 1 to 200 characters"));
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        errors.push(FieldError::new("name", "must be 1 to 150 characters"));
     }
     let kind = OrganizationKind::parse(new.kind);
     match kind {
@@ -148,8 +174,22 @@ pub fn check_new_organization(
         }
         _ => {}
     }
-    let signer_name = new.signer_name.map(clean_text).filter(|s| !s.is_empty());
-    let signer_title = new.signer_title.map(clean_title).filter(|s| !s.is_empty());
+    let signer_name = match new.signer_name.map(check_signer_name) {
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
+    let signer_title = match new.signer_title.map(check_signer_title) {
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
     match (kind, errors.is_empty()) {
         (Some(kind), true) => Ok(CheckedOrganization {
             code,

@@ -13,7 +13,8 @@ use crate::error::FieldError;
 pub struct FullName(String);
 
 impl FullName {
-    pub const MAX_CHARS: usize = 120;
+    /// Long enough for any Vietnamese name; short enough that a certificate always fits.
+    pub const MAX_CHARS: usize = 80;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let nfc: String = raw.nfc().collect();
@@ -284,7 +285,7 @@ mod tests {
     fn empty_or_numeric_name_is_rejected() {
         assert!(FullName::parse("   ").is_err());
         assert!(FullName::parse("Nguyen 2").is_err());
-        assert!(FullName::parse(&"a".repeat(121)).is_err());
+        assert!(FullName::parse(&"a".repeat(81)).is_err());
     }
 
     #[test]

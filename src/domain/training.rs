@@ -34,6 +34,9 @@ impl Tier {
     }
 }
 
+/// The most instructors one cohort takes (each is a line of the certificate's lineage).
+pub const MAX_INSTRUCTORS: usize = 4;
+
 /// Rule 1: only the state agency organises tier 1; only the implementing agency or a branch
 /// organises tier 2.
 pub fn check_organizer(tier: Tier, organizer: Option<OrganizationKind>) -> Result<(), AppError> {
