@@ -384,7 +384,7 @@ pub async fn pdf(
         .db
         .run(move |conn| {
             let row = reach_certificate(conn, &actor, id)?;
-            let bytes = issuance::render(&issuer, &row.claims, &row.signature, &row.kid)?;
+            let bytes = issuance::store_digest(conn, &issuer, row.id)?;
             Ok((row.serial, bytes))
         })
         .await?;
@@ -647,20 +647,13 @@ pub async fn reissue(
     let result = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
-                let new_ids = vec![reissue_certificate(
-                    conn,
-                    &issuer,
-                    &actor,
-                    id,
-                    full_name.as_ref(),
-                    birth,
-                    today,
-                )?];
-                views(conn, &new_ids, today, &public_url)?
-                    .pop()
-                    .ok_or(AppError::NotFound)
-            })
+            let new_id = conn.transaction(|conn| {
+                reissue_certificate(conn, &issuer, &actor, id, full_name.as_ref(), birth, today)
+            })?;
+            issuance::store_digests(conn, &issuer, &[new_id]);
+            views(conn, &[new_id], today, &public_url)?
+                .pop()
+                .ok_or(AppError::NotFound)
         })
         .await;
     let view = user.audited(result, "reissue_certificate").await?;

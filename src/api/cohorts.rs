@@ -1092,10 +1092,23 @@ pub async fn finalize(
     let result = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            let done = conn.transaction(|conn| {
                 reach_cohort(conn, &actor, id, Access::Manage)?;
                 let cohort = rows::cohort_for_update(conn, id)?;
                 crate::certificates::finalize_cohort(conn, &issuer, &actor, cohort, today)
+            })?;
+            // after commit: the PDFs' digests, and the answer, hold no lock
+            crate::certificates::issuance::store_digests(conn, &issuer, &done.issued);
+            Ok(FinalizeReport {
+                completed: done.completed,
+                failed: done.failed,
+                issued: crate::api::certificates::views(
+                    conn,
+                    &done.issued,
+                    today,
+                    &issuer.public_url,
+                )?,
+                already_issued: done.already_issued,
             })
         })
         .await;

@@ -149,7 +149,9 @@ pub fn render(
         // input limits make this unreachable; should it happen, say so rather than 500
         pdf::PdfError::DoesNotFit(part) => AppError::Rule {
             code: "certificate_does_not_fit",
-            message: format!("The certificate's {part} does not fit on the page; shorten the names or titles."),
+            message: format!(
+                "The certificate's {part} does not fit on the page; shorten the names or titles."
+            ),
         },
         other => AppError::internal(other),
     })
@@ -265,8 +267,6 @@ pub fn issue(
         };
         let bytes = claims.canonical_bytes();
         let signature = sign(&key, &bytes);
-        let pdf_bytes = render(issuer, &bytes, &signature, &kid)?;
-        let digest = Sha256::digest(&pdf_bytes).to_vec();
         diesel::insert_into(certificates::table)
             .values((
                 certificates::id.eq(claims.certificate_id),
@@ -297,7 +297,6 @@ pub fn issue(
                 certificates::claims.eq(&bytes),
                 certificates::signature.eq(signature.to_vec()),
                 certificates::kid.eq(&kid),
-                certificates::pdf_sha256.eq(digest),
             ))
             .execute(conn)?;
         let links: Vec<_> = lineage_claims
@@ -317,6 +316,47 @@ pub fn issue(
         issued.push(claims.certificate_id);
     }
     Ok(issued)
+}
+
+/// Renders the PDFs of freshly issued certificates and records their SHA-256, once, after the
+/// issuing transaction has committed (rendering takes milliseconds a page; holding the issuer's
+/// serial counter locked meanwhile would queue every other issuance). Best effort: a digest that
+/// could not be stored now is stored at the first download.
+pub fn store_digests(conn: &mut PgConnection, issuer: &Issuer, ids: &[Uuid]) {
+    for id in ids {
+        if let Err(e) = store_digest(conn, issuer, *id) {
+            tracing::warn!(certificate = %id, error = %e, "could not record the PDF digest");
+        }
+    }
+}
+
+/// Renders one certificate and records its digest if none is recorded yet; the bytes.
+pub fn store_digest(
+    conn: &mut PgConnection,
+    issuer: &Issuer,
+    id: Uuid,
+) -> Result<Vec<u8>, AppError> {
+    let (claims, signature, kid, stored): (Vec<u8>, Vec<u8>, String, Option<Vec<u8>>) =
+        certificates::table
+            .find(id)
+            .select((
+                certificates::claims,
+                certificates::signature,
+                certificates::kid,
+                certificates::pdf_sha256,
+            ))
+            .first(conn)?;
+    let bytes = render(issuer, &claims, &signature, &kid)?;
+    if stored.is_none() {
+        diesel::update(
+            certificates::table
+                .find(id)
+                .filter(certificates::pdf_sha256.is_null()),
+        )
+        .set(certificates::pdf_sha256.eq(Sha256::digest(&bytes).to_vec()))
+        .execute(conn)?;
+    }
+    Ok(bytes)
 }
 
 /// Today in Vietnam.

@@ -8,13 +8,21 @@ use serde_json::json;
 pub mod issuance;
 pub mod pdf;
 
-use crate::api::cohorts::FinalizeReport;
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;
 use crate::db::schema::{certificates, cohorts, enrollments};
 use crate::db::training::{self as rows, CohortRow, EnrollmentRow};
 use crate::domain::training::{self, CohortStatus, CompletionRule};
 use crate::error::AppError;
+
+/// What finalising did: counts, and the certificates this call issued.
+#[derive(Debug)]
+pub struct Finalized {
+    pub completed: i64,
+    pub failed: i64,
+    pub issued: Vec<uuid::Uuid>,
+    pub already_issued: i64,
+}
 
 /// What issuing needs besides the database: the signing key and the public address.
 #[derive(Clone)]
@@ -60,10 +68,10 @@ pub fn finalize_cohort(
     actor: &Actor,
     cohort: CohortRow,
     today: chrono::NaiveDate,
-) -> Result<FinalizeReport, AppError> {
+) -> Result<Finalized, AppError> {
     let status = CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled);
     if status == CohortStatus::Completed {
-        return Ok(FinalizeReport {
+        return Ok(Finalized {
             completed: count_by_status(conn, cohort.id, "completed")?,
             failed: count_by_status(conn, cohort.id, "failed")?,
             issued: Vec::new(),
@@ -153,15 +161,10 @@ pub fn finalize_cohort(
         .from_address(&actor.address)
         .details(json!({ "completed": completed, "failed": failed, "issued": issued_ids.len() }))
         .record(conn)?;
-    Ok(FinalizeReport {
+    Ok(Finalized {
         completed,
         failed,
-        issued: crate::api::certificates::views(
-            conn,
-            &issued_ids,
-            issuance::today(),
-            &issuer.public_url,
-        )?,
+        issued: issued_ids,
         already_issued: 0,
     })
 }

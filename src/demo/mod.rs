@@ -296,6 +296,7 @@ pub fn seed(
     .map_err(describe)?;
     conn.transaction::<_, AppError, _>(|conn| training::seed(conn, issuer))
         .map_err(describe)?;
+    training::store_missing_digests(&mut conn, issuer).map_err(describe)?;
     Ok(PEOPLE.iter().map(|p| &p.login).collect())
 }
 

@@ -295,6 +295,17 @@ pub const COHORTS: &[DemoCohort] = &[
     },
 ];
 
+/// Records the PDF digest of every certificate that has none yet (after the seeding commits).
+pub fn store_missing_digests(conn: &mut PgConnection, issuer: &Issuer) -> Result<(), AppError> {
+    use crate::db::schema::certificates;
+    let ids: Vec<Uuid> = certificates::table
+        .filter(certificates::pdf_sha256.is_null())
+        .select(certificates::id)
+        .load(conn)?;
+    crate::certificates::issuance::store_digests(conn, issuer, &ids);
+    Ok(())
+}
+
 pub fn seed(conn: &mut PgConnection, issuer: &Issuer) -> Result<(), AppError> {
     seed_courses(conn)?;
     let today = Utc::now().with_timezone(&vietnam_time()).date_naive();
