@@ -543,16 +543,28 @@ pub fn require_certified_instructor(
     if course.tier() != training::Tier::Propagandist {
         return Ok(Vec::new());
     }
-    let covers: Vec<Uuid> = rows::instructors_with_cover(conn, cohort)?
-        .into_iter()
-        .filter_map(|(_, _, cover)| cover)
-        .collect();
-    if covers.is_empty() {
+    let instructors = rows::instructors_with_cover(conn, cohort)?;
+    if instructors.is_empty() {
         return Err(instructor_not_certified(
             "A propagandist cohort needs at least one instructor whose master-trainer certificate is valid on every day of the cohort.",
         ));
     }
-    Ok(covers)
+    // every instructor, not just one: each appears in the certificates' lineage
+    let uncovered: Vec<&str> = instructors
+        .iter()
+        .filter(|(_, _, cover)| cover.is_none())
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    if !uncovered.is_empty() {
+        return Err(instructor_not_certified(format!(
+            "No master-trainer certificate valid on every day of the cohort for: {}. Remove or replace them.",
+            uncovered.join(", ")
+        )));
+    }
+    Ok(instructors
+        .into_iter()
+        .filter_map(|(_, _, cover)| cover)
+        .collect())
 }
 
 #[utoipa::path(patch, path = "/api/v1/cohorts/{id}", request_body = UpdateCohort,

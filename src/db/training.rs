@@ -149,6 +149,9 @@ pub fn is_participant(
     Ok(enrolled + teaching > 0)
 }
 
+/// id, status, issued on, valid until, supersedes.
+type MasterRow = (Uuid, String, NaiveDate, NaiveDate, Option<Uuid>);
+
 /// The person's master-trainer certificates that cover the whole of `starts_on..=ends_on`
 /// (rule 2), newest first.
 pub fn covering_master_certificates(
@@ -157,33 +160,48 @@ pub fn covering_master_certificates(
     starts_on: NaiveDate,
     ends_on: NaiveDate,
 ) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<(Uuid, String, String, NaiveDate, NaiveDate)> = certificates::table
+    let rows: Vec<MasterRow> = certificates::table
         .filter(certificates::holder_id.eq(user_id))
         .filter(certificates::tier.eq(Tier::MasterTrainer.as_str()))
         .order(certificates::issued_on.desc())
         .select((
             certificates::id,
-            certificates::tier,
             certificates::status,
             certificates::issued_on,
             certificates::valid_until,
+            certificates::supersedes_id,
         ))
         .load(conn)?;
+    // A correction (reissue) continues the certificate it supersedes: the holder has been
+    // certified since the first of the chain was issued.
+    fn first_issued<'a>(rows: &'a [MasterRow], mut row: &'a MasterRow) -> NaiveDate {
+        let mut issued = row.2;
+        for _ in 0..rows.len() {
+            match row.4.and_then(|prev| rows.iter().find(|r| r.0 == prev)) {
+                Some(prev) => {
+                    issued = issued.min(prev.2);
+                    row = prev;
+                }
+                None => break,
+            }
+        }
+        issued
+    }
     Ok(rows
-        .into_iter()
-        .filter(|(_, tier, status, issued_on, valid_until)| {
+        .iter()
+        .filter(|row| {
             certificate_covers(
                 &MasterCertificateFacts {
-                    tier: Tier::parse(tier).unwrap_or(Tier::Propagandist),
-                    status: status.clone(),
-                    issued_on: *issued_on,
-                    valid_until: *valid_until,
+                    tier: Tier::MasterTrainer,
+                    status: row.1.clone(),
+                    issued_on: first_issued(&rows, row),
+                    valid_until: row.3,
                 },
                 starts_on,
                 ends_on,
             )
         })
-        .map(|(id, ..)| id)
+        .map(|row| row.0)
         .collect())
 }
 

@@ -414,6 +414,18 @@ impl TestApp {
         valid_until: chrono::NaiveDate,
         status: &str,
     ) -> uuid::Uuid {
+        self.master_certificate_correcting(holder, issued_on, valid_until, status, None)
+    }
+
+    /// A master-trainer certificate that corrects (supersedes) an earlier one.
+    pub fn master_certificate_correcting(
+        &self,
+        holder: uuid::Uuid,
+        issued_on: chrono::NaiveDate,
+        valid_until: chrono::NaiveDate,
+        status: &str,
+        supersedes: Option<uuid::Uuid>,
+    ) -> uuid::Uuid {
         use cascade::db::schema::{certificates, courses, signing_keys};
         use diesel::prelude::*;
         let mut conn = self.db();
@@ -490,6 +502,7 @@ impl TestApp {
                 certificates::claims.eq(b"{}".to_vec()),
                 certificates::signature.eq(vec![0u8; 64]),
                 certificates::kid.eq("test-key"),
+                certificates::supersedes_id.eq(supersedes),
             ))
             .returning(certificates::id)
             .get_result(&mut conn)

@@ -840,3 +840,62 @@ async fn a_cohort_is_not_finalised_before_its_last_day() {
     assert_status(&early, 409);
     assert_eq!(early.error_code(), "cohort_not_ended");
 }
+
+#[actix_web::test]
+async fn a_corrected_master_certificate_still_covers_cohorts_from_the_first_issue() {
+    let app = spawn_app().await;
+    let c = chain(&app).await;
+    // certified in 2026, the name corrected on 12 May 2027 (mid-cohort)
+    let old = app.master_certificate(c.tuan, date(2026, 1, 1), date(2028, 1, 1), "superseded");
+    app.master_certificate_correcting(
+        c.tuan,
+        date(2027, 5, 12),
+        date(2028, 1, 1),
+        "valid",
+        Some(old),
+    );
+    let id = cohort(&app, &c.hn, c.tier2, "BHXH-HN", 20).await;
+    assert_status(&assign(&app, &c.hn, id, c.tuan).await, 201);
+}
+
+#[actix_web::test]
+async fn every_instructor_of_a_tier2_cohort_must_stay_certified() {
+    let app = spawn_app().await;
+    let c = chain(&app).await;
+    let second = app.master_certificate(c.tuan, date(2026, 1, 1), date(2028, 1, 1), "valid");
+    let id = cohort(&app, &c.hn, c.tier2, "BHXH-HN", 20).await;
+    assert_status(&assign(&app, &c.hn, id, c.master).await, 201);
+    assert_status(&assign(&app, &c.hn, id, c.tuan).await, 201);
+    // one of the two loses the certificate before the cohort starts
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE certificates SET status = 'revoked', revocation_reason = 'sai sót' WHERE id = '{second}'"
+        )),
+        &mut app.db(),
+    )
+    .unwrap();
+    set_status(&app, &c.hn, id, "open").await;
+    let start = set_status(&app, &c.hn, id, "in_progress").await;
+    assert_status(&start, 422);
+    assert_eq!(start.error_code(), "instructor_not_certified");
+    assert!(
+        start.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Tuan")
+            || start.json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("tuan")
+    );
+    // removing the uncovered instructor lets it start
+    assert_status(
+        &app.delete(
+            &format!("/api/v1/cohorts/{id}/instructors/{}", c.tuan),
+            Some(&c.hn),
+        )
+        .await,
+        204,
+    );
+    assert_status(&set_status(&app, &c.hn, id, "in_progress").await, 200);
+}
