@@ -259,6 +259,10 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let (page, per_page) = paging(q.page, q.per_page)?;
+    crate::domain::training::check_dates(&[
+        ("issued_from", q.issued_from),
+        ("issued_to", q.issued_to),
+    ])?;
     if let Some(s) = &q.status {
         if !matches!(s.as_str(), "valid" | "expired" | "revoked" | "superseded") {
             return Err(AppError::validation(
@@ -847,7 +851,7 @@ pub async fn downstream(
             if !(actor.has(Role::Admin) || actor.has(Role::Coordinator) || actor.has(Role::Hr)) {
                 return Err(AppError::Forbidden);
             }
-            let taught: Vec<(Uuid, String, NaiveDate, NaiveDate)> = cohorts::table
+            let taught: Vec<(Uuid, String, NaiveDate, NaiveDate, Uuid)> = cohorts::table
                 .filter(
                     cohorts::id
                         .eq_any(
@@ -876,8 +880,14 @@ pub async fn downstream(
                     cohorts::title,
                     cohorts::starts_on,
                     cohorts::ends_on,
+                    cohorts::organization_id,
                 ))
                 .load(conn)?;
+            // only what lies in the caller's scope (rule 6)
+            let taught: Vec<_> = taught
+                .into_iter()
+                .filter(|c| actor.scope.covers_organization(c.4))
+                .collect();
             let issued: Vec<CertificateRow> = certificates::table
                 .filter(
                     certificates::id.eq_any(
@@ -889,13 +899,20 @@ pub async fn downstream(
                 .order(certificates::serial.asc())
                 .select(CertificateRow::as_select())
                 .load(conn)?;
+            let mut issued_visible = Vec::with_capacity(issued.len());
+            for c in issued {
+                if visible(conn, &actor, &c)? {
+                    issued_visible.push(c);
+                }
+            }
+            let issued = issued_visible;
             Ok(Downstream {
                 certificate_id: row.id,
                 status: public_status(&row.status, row.valid_until, today).to_string(),
                 serial: row.serial,
                 cohorts: taught
                     .into_iter()
-                    .map(|(id, title, starts_on, ends_on)| CohortBrief {
+                    .map(|(id, title, starts_on, ends_on, _)| CohortBrief {
                         id,
                         title,
                         starts_on,

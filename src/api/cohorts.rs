@@ -367,6 +367,10 @@ pub async fn create(
     user.require_any(&[Role::Admin, Role::Coordinator], "create_cohort")
         .await?;
     let body = body.into_inner();
+    training::check_dates(&[
+        ("starts_on", Some(body.starts_on)),
+        ("ends_on", Some(body.ends_on)),
+    ])?;
     let title = clean_text(&body.title);
     let location = clean_text(&body.location);
     let campaign = body
@@ -439,6 +443,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let (page, per_page) = paging(q.page, q.per_page)?;
+    training::check_dates(&[("from", q.from), ("to", q.to)])?;
     let status = match q.status.as_deref() {
         Some(s) => Some(
             CohortStatus::parse(s)
@@ -578,6 +583,7 @@ pub async fn update(
     body: web::Json<UpdateCohort>,
 ) -> Result<HttpResponse, AppError> {
     let (id, actor, body) = (id.into_inner(), user.actor(), body.into_inner());
+    training::check_dates(&[("starts_on", body.starts_on), ("ends_on", body.ends_on)])?;
     let next_status = match body.status.as_deref() {
         Some(s) => Some(
             CohortStatus::parse(s)

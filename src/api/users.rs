@@ -90,8 +90,8 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Ap
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(20);
     let mut errors = Vec::new();
-    if page < 1 {
-        errors.push(FieldError::new("page", "must be 1 or more"));
+    if !(1..=100_000).contains(&page) {
+        errors.push(FieldError::new("page", "must be from 1 to 100000"));
     }
     if !(1..=100).contains(&per_page) {
         errors.push(FieldError::new("per_page", "must be from 1 to 100"));

@@ -674,6 +674,15 @@ async fn certificate_endpoints_answer_each_role_and_scope_exactly() {
         ),
     ];
     run(&app, &w, cases).await;
+    // what a master-trainer certificate reaches downstream is shown only within the caller's scope
+    let path = format!("/api/v1/certificates/{}/downstream", c.master_certificate);
+    let all = app.get(&path, Some(&c.admin)).await;
+    let hn = app.get(&path, Some(&c.hn)).await;
+    // Hà Nội's three, the correction reissued above, and Hồ Chí Minh City's one
+    assert_eq!(all.json["certificates"].as_array().unwrap().len(), 5);
+    assert_eq!(hn.json["certificates"].as_array().unwrap().len(), 4);
+    assert_eq!(all.json["cohorts"].as_array().unwrap().len(), 2);
+    assert_eq!(hn.json["cohorts"].as_array().unwrap().len(), 1);
     // public: anyone, no token
     let code = issued[2]["verification_code"].as_str().unwrap();
     assert_status(&app.get(&format!("/api/v1/verify/{code}"), None).await, 200);

@@ -899,3 +899,26 @@ async fn every_instructor_of_a_tier2_cohort_must_stay_certified() {
     );
     assert_status(&set_status(&app, &c.hn, id, "in_progress").await, 200);
 }
+
+#[actix_web::test]
+async fn absurd_pages_and_dates_are_400_not_500() {
+    let app = spawn_app().await;
+    let c = chain(&app).await;
+    for path in [
+        "/api/v1/cohorts?page=9223372036854775807",
+        "/api/v1/users?page=9223372036854775807&per_page=100",
+        "/api/v1/certificates?issued_from=-5000-01-01",
+        "/api/v1/cohorts?from=99999-01-01",
+    ] {
+        let answer = app.get(path, Some(&c.admin)).await;
+        assert_eq!(
+            answer.status.as_u16(),
+            400,
+            "{path}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    let mut body = cohort_body(c.tier2, app.org("BHXH-HN"), 20);
+    body["starts_on"] = json!("-2000-01-01");
+    assert_status(&app.post("/api/v1/cohorts", Some(&c.hn), &body).await, 400);
+}
