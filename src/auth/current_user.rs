@@ -68,15 +68,35 @@ pub fn client_address(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+/// Where the token came from: a cookie rides along with any request the browser sends, so it
+/// needs a check a header does not.
+#[derive(PartialEq, Eq)]
+enum TokenSource {
+    Header,
+    Cookie,
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<(String, TokenSource)> {
     if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_string());
+            .then(|| (token.trim().to_string(), TokenSource::Header));
     }
-    req.cookie(SESSION_COOKIE).map(|c| c.value().to_string())
+    req.cookie(SESSION_COOKIE)
+        .map(|c| (c.value().to_string(), TokenSource::Cookie))
+}
+
+/// A change made with the session cookie must come from Cascade's own pages: the browser says
+/// so with `Sec-Fetch-Site: same-origin` or an `Origin` equal to the public address. SameSite
+/// alone does not stop a sibling subdomain, nor a form posting `text/csv`.
+pub fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site") == Some("same-origin") {
+        return true;
+    }
+    header("origin").is_some_and(|origin| origin.trim_end_matches('/') == public_url)
 }
 
 impl CurrentUser {
@@ -143,7 +163,12 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?
         .clone();
-    let token = bearer_token(&req).ok_or(AppError::Unauthenticated)?;
+    let (token, source) = bearer_token(&req).ok_or(AppError::Unauthenticated)?;
+    let safe_method = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    if source == TokenSource::Cookie && !safe_method && !same_origin(&req, &state.config.public_url)
+    {
+        return Err(AppError::Forbidden);
+    }
     let (user_id, version) = crate::auth::tokens::verify_access_token(&state.jwt_secret, &token)?;
     let db = state.db.clone();
     let address = client_address(&req);

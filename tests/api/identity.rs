@@ -584,3 +584,56 @@ async fn parallel_guesses_count_against_each_other() {
     assert_eq!(checked, 5, "only five guesses may reach the password check");
     assert_eq!(refused, 15);
 }
+
+#[actix_web::test]
+async fn the_session_cookie_does_not_authorise_changes_from_other_sites() {
+    let app = spawn_app().await;
+    app.person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant");
+    let answer = app.login_answer("hang.nt", PASSWORD).await;
+    let cookie = answer
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("cascade_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let logout = |origin: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(app.url("/api/v1/auth/logout"))
+            .insert_header(("cookie", cookie.clone()));
+        if let Some(o) = origin {
+            req = req.insert_header(("origin", o));
+        }
+        req.send()
+    };
+    assert_eq!(logout(None).await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        logout(Some("https://evil.example"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    // reading with the cookie is fine, and so is a change from Cascade's own origin
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .insert_header(("cookie", cookie.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 200);
+    assert_eq!(
+        logout(Some("https://cascade.test"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+}
