@@ -23,6 +23,8 @@ pub struct Config {
     pub signing_key_file: Option<PathBuf>,
     /// Connections in the pool.
     pub db_pool_size: u32,
+    /// Reverse proxies (load balancers) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -116,6 +118,21 @@ impl Config {
             None => 10,
         };
 
+        let trusted_proxies = match non_empty("CASCADE_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse().map_err(|_| ConfigError {
+                        variable: "CASCADE_TRUSTED_PROXIES",
+                        message: format!("`{s}` is not an IP address"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -124,6 +141,7 @@ impl Config {
             jwt_secret_file,
             signing_key_file,
             db_pool_size,
+            trusted_proxies,
         })
     }
 
@@ -176,6 +194,14 @@ mod tests {
     fn missing_secret_file_names_the_variable() {
         let e = config(&[("CASCADE_JWT_SECRET_FILE", "/nonexistent/secret")]).unwrap_err();
         assert_eq!(e.variable, "CASCADE_JWT_SECRET_FILE");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let c = config(&[("CASCADE_TRUSTED_PROXIES", "10.0.0.1, ::1")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let e = config(&[("CASCADE_TRUSTED_PROXIES", "lb.internal")]).unwrap_err();
+        assert_eq!(e.variable, "CASCADE_TRUSTED_PROXIES");
     }
 
     #[test]

@@ -61,11 +61,32 @@ impl Actor {
     }
 }
 
-/// The client's address as seen by this server (proxies are not trusted with it).
+/// The client's address, for throttling and audit: the peer, or — when the peer is one of the
+/// configured trusted proxies — the nearest untrusted hop of `X-Forwarded-For`. IPv6 clients
+/// are counted by their /64, which one household or phone controls as a whole.
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let trusted: &[std::net::IpAddr] = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.trusted_proxies.as_slice())
+        .unwrap_or(&[]);
+    let peer = req.peer_addr().map(|a| a.ip());
+    let client = match peer {
+        Some(ip) if trusted.contains(&ip) => req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|list| {
+                list.rsplit(',')
+                    .filter_map(|hop| hop.trim().parse::<std::net::IpAddr>().ok())
+                    .find(|hop| !trusted.contains(hop))
+            })
+            .or(Some(ip)),
+        other => other,
+    };
+    match client {
+        Some(ip) => crate::domain::access::address_key(ip),
+        None => "unknown".into(),
+    }
 }
 
 /// Where the token came from: a cookie rides along with any request the browser sends, so it

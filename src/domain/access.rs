@@ -72,8 +72,32 @@ pub fn manages_people(roles: &[Role]) -> bool {
         .any(|r| matches!(r, Role::Admin | Role::Coordinator | Role::Hr))
 }
 
+/// How an address is counted: IPv4 as is, IPv6 by its /64 network.
+pub fn address_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let a = address_key("2001:db8:1:2::1".parse().unwrap());
+        let b = address_key("2001:db8:1:2:ffff::9".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(address_key("::ffff:1.2.3.4".parse().unwrap()), "1.2.3.4");
+        assert_eq!(address_key("1.2.3.4".parse().unwrap()), "1.2.3.4");
+    }
+
     use super::*;
 
     #[test]

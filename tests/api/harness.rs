@@ -117,6 +117,19 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(database_name: String, database_url: String) -> TestApp {
+    spawn_app_with(database_name, database_url, &[]).await
+}
+
+/// Starts the application with extra settings (`CASCADE_…` variables).
+pub async fn spawn_app_with(
+    database_name: String,
+    database_url: String,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let data = data_dir.path().to_string_lossy().to_string();
     let url = database_url.clone();
@@ -126,7 +139,10 @@ pub async fn spawn_app_on(database_name: String, database_url: String) -> TestAp
         "CASCADE_PUBLIC_URL" => Some("https://cascade.test".into()),
         "CASCADE_DATA_DIR" => Some(data.clone()),
         "CASCADE_DB_POOL_SIZE" => Some("8".into()),
-        _ => None,
+        other => extra
+            .iter()
+            .find(|(k, _)| k == other)
+            .map(|(_, v)| v.clone()),
     })
     .expect("test config");
     cascade::db::migrate(&database_url).expect("migrate");

@@ -637,3 +637,42 @@ async fn the_session_cookie_does_not_authorise_changes_from_other_sites() {
         204
     );
 }
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own() {
+    let (name, url) = crate::harness::fresh_database();
+    let app =
+        crate::harness::spawn_app_with(name, url, &[("CASCADE_TRUSTED_PROXIES", "127.0.0.1")])
+            .await;
+    let login = |from: &'static str, user: String| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .insert_header(("x-forwarded-for", from))
+            .send_json(&json!({"username": user, "password": "wrong password!"}))
+    };
+    for i in 0..30 {
+        let status = login("203.0.113.5", format!("guess{i}"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 401);
+    }
+    assert_eq!(
+        login("203.0.113.5", "one.more".into())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        429
+    );
+    // another client behind the same balancer is not locked out
+    assert_eq!(
+        login("198.51.100.7", "someone".into())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+}
