@@ -516,7 +516,18 @@ pub fn reissue_certificate(
         .filter(certificate_lineage::certificate_id.eq(id))
         .select(certificate_lineage::master_certificate_id)
         .load(conn)?;
-    if let Some(name) = &full_name {
+    // the person's record takes the correction when the caller manages that person
+    let (holder_org, national_id): (Uuid, Option<String>) = users::table
+        .find(row.holder_id)
+        .select((users::organization_id, users::national_id))
+        .first(conn)?;
+    if let (Some(d), Some(nid)) = (birth, &national_id) {
+        crate::domain::people::NationalId::parse(nid, Some(d)).map_err(|_| {
+            AppError::validation("date_of_birth", "does not agree with the person's CCCD")
+        })?;
+    }
+    let updates_record = actor.scope.covers_person(row.holder_id, holder_org);
+    if let Some(name) = full_name.filter(|_| updates_record) {
         diesel::update(users::table.find(row.holder_id))
             .set((
                 users::full_name.eq(name.as_str()),
@@ -525,7 +536,7 @@ pub fn reissue_certificate(
             ))
             .execute(conn)?;
     }
-    if let Some(d) = birth {
+    if let Some(d) = birth.filter(|_| updates_record) {
         diesel::update(users::table.find(row.holder_id))
             .set(users::date_of_birth.eq(d))
             .execute(conn)?;

@@ -688,12 +688,27 @@ pub async fn add_instructor(
                 reach_cohort(conn, &actor, id, Access::Manage)?;
                 let cohort = rows::cohort_for_update(conn, id)?;
                 require_active(&cohort)?;
-                let (full_name, active): (String, bool) = users::table
+                let (full_name, active, person_org): (String, bool, Uuid) = users::table
                     .find(person)
-                    .select((users::full_name, users::active))
+                    .select((users::full_name, users::active, users::organization_id))
                     .first(conn)
                     .optional()?
                     .ok_or(AppError::NotFound)?;
+                // someone of the caller's scope, or a master trainer (who teaches anywhere); the
+                // state agency draws its tier-1 instructors from everywhere
+                let master_trainer: i64 = crate::db::schema::certificates::table
+                    .filter(crate::db::schema::certificates::holder_id.eq(person))
+                    .filter(crate::db::schema::certificates::tier.eq("master_trainer"))
+                    .count()
+                    .get_result(conn)?;
+                let organizer_kind =
+                    OrganizationKind::parse(&orgs::find(conn, cohort.organization_id)?.kind);
+                if master_trainer == 0
+                    && organizer_kind != Some(OrganizationKind::StateAgency)
+                    && !actor.scope.covers_person(person, person_org)
+                {
+                    return Err(AppError::NotFound);
+                }
                 if !active {
                     return Err(AppError::Rule { code: "inactive_person", message: "This person's account is deactivated.".into() });
                 }
@@ -931,6 +946,15 @@ pub async fn enroll(
                     .first(conn)
                     .optional()?
                     .ok_or(AppError::NotFound)?;
+                // people come from the caller's scope; the state agency trains master trainers
+                // from every organisation
+                let organizer_kind =
+                    OrganizationKind::parse(&orgs::find(conn, cohort.organization_id)?.kind);
+                if organizer_kind != Some(OrganizationKind::StateAgency)
+                    && !actor.scope.covers_person(person, org_id)
+                {
+                    return Err(AppError::NotFound);
+                }
                 if !active {
                     return Err(AppError::Rule {
                         code: "inactive_person",

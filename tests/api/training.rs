@@ -300,9 +300,11 @@ async fn branch_cannot_organise_cohort_in_another_province() {
         .await;
     assert_status(&answer, 404);
     assert_eq!(app.count("SELECT count(*) AS n FROM cohorts"), 0);
-    // nor train the people of another province
+    // nor train the people of another province: out of its coordinator's reach (404), and
+    // refused even to an administrator (422)
     let id = cohort(&app, &c.hn, c.tier2, "BHXH-HN", 20).await;
-    let far = enroll(&app, &c.hn, id, c.khoa).await;
+    assert_status(&enroll(&app, &c.hn, id, c.khoa).await, 404);
+    let far = enroll(&app, &c.admin, id, c.khoa).await;
     assert_status(&far, 422);
     assert_eq!(far.error_code(), "ineligible");
     // the national agency trains anyone
