@@ -288,6 +288,33 @@ pub fn valid_until(issued_on: NaiveDate, validity_months: i32) -> Option<NaiveDa
     issued_on.checked_add_months(chrono::Months::new(months))
 }
 
+/// Dates the service deals in: 1900 to 2200. Anything else is a typing mistake (and PostgreSQL
+/// would refuse the far ones).
+pub fn check_date(field: &str, date: NaiveDate) -> Result<NaiveDate, crate::error::FieldError> {
+    use chrono::Datelike;
+    if (1900..=2200).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(crate::error::FieldError::new(
+            field,
+            "must be a date between 1900 and 2200",
+        ))
+    }
+}
+
+/// Checks several optional dates at once, reporting every one out of range.
+pub fn check_dates(dates: &[(&str, Option<NaiveDate>)]) -> Result<(), AppError> {
+    let errors: Vec<FieldError> = dates
+        .iter()
+        .filter_map(|(field, d)| d.and_then(|d| check_date(field, d).err()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,32 +490,5 @@ mod tests {
     fn validity_adds_months() {
         assert_eq!(valid_until(d(2027, 5, 11), 24), Some(d(2029, 5, 11)));
         assert_eq!(valid_until(d(2027, 1, 31), 1), Some(d(2027, 2, 28)));
-    }
-}
-
-/// Dates the service deals in: 1900 to 2200. Anything else is a typing mistake (and PostgreSQL
-/// would refuse the far ones).
-pub fn check_date(field: &str, date: NaiveDate) -> Result<NaiveDate, crate::error::FieldError> {
-    use chrono::Datelike;
-    if (1900..=2200).contains(&date.year()) {
-        Ok(date)
-    } else {
-        Err(crate::error::FieldError::new(
-            field,
-            "must be a date between 1900 and 2200",
-        ))
-    }
-}
-
-/// Checks several optional dates at once, reporting every one out of range.
-pub fn check_dates(dates: &[(&str, Option<NaiveDate>)]) -> Result<(), AppError> {
-    let errors: Vec<FieldError> = dates
-        .iter()
-        .filter_map(|(field, d)| d.and_then(|d| check_date(field, d).err()))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
     }
 }
