@@ -162,19 +162,19 @@ pub async fn refresh(
         .json(pair))
 }
 
-/// Ends every session of the caller: access and refresh tokens stop working.
+/// Ends the caller's session: its access and refresh tokens stop working.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let (id, address) = (user.id, user.address.clone());
+    let (id, address, session) = (user.id, user.address.clone(), user.session_id);
     state
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                user_rows::end_sessions(conn, id)?;
+                sessions::end(conn, session)?;
                 AuditEvent::new(Some(id), "logout", "user")
                     .object(id)
                     .from_address(&address)
@@ -200,8 +200,7 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Changes the caller's password; every session (this one included) ends, so the caller signs
-/// in again with the new password.
+/// Changes the caller's password; every other session ends, this one goes on.
 #[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordChange,
     responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 #[post("/me/password")]
@@ -227,7 +226,7 @@ pub async fn change_password(
         )]));
     }
     let hash = password::hash(new_password).await?;
-    let address = user.address.clone();
+    let (address, session) = (user.address.clone(), user.session_id);
     state
         .db
         .run(move |conn| {
@@ -235,7 +234,7 @@ pub async fn change_password(
                 diesel::update(users::table.find(id))
                     .set(users::password_hash.eq(hash))
                     .execute(conn)?;
-                user_rows::end_sessions(conn, id)?;
+                sessions::end_others(conn, id, session)?;
                 AuditEvent::new(Some(id), "password_changed", "user")
                     .object(id)
                     .from_address(&address)
@@ -244,5 +243,5 @@ pub async fn change_password(
             })
         })
         .await?;
-    Ok(HttpResponse::NoContent().cookie(cleared_cookie()).finish())
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -19,6 +19,8 @@ pub const SESSION_COOKIE: &str = "cascade_session";
 
 pub struct CurrentUser {
     pub id: Uuid,
+    /// The login session of the token.
+    pub session_id: Uuid,
     pub username: String,
     pub full_name: String,
     pub organization_id: Uuid,
@@ -190,7 +192,12 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     {
         return Err(AppError::Forbidden);
     }
-    let (user_id, version) = crate::auth::tokens::verify_access_token(&state.jwt_secret, &token)?;
+    let verified = crate::auth::tokens::verify_access_token(&state.jwt_secret, &token)?;
+    let (user_id, version, session_id) = (
+        verified.user_id,
+        verified.token_version,
+        verified.session_id,
+    );
     let db = state.db.clone();
     let address = client_address(&req);
     let (row, roles, scope) = db
@@ -200,7 +207,10 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
                 Err(diesel::result::Error::NotFound) => return Err(AppError::Unauthenticated),
                 Err(e) => return Err(e.into()),
             };
-            if !row.active || row.token_version != version {
+            if !row.active
+                || row.token_version != version
+                || !crate::auth::sessions::is_open(conn, session_id, row.id)?
+            {
                 return Err(AppError::Unauthenticated);
             }
             let roles = users::roles_of(conn, &[row.id])?
@@ -221,6 +231,7 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
         .await?;
     Ok(CurrentUser {
         id: row.id,
+        session_id,
         username: row.username,
         full_name: row.full_name,
         organization_id: row.organization_id,

@@ -7,8 +7,58 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::tokens::{self, ACCESS_TTL_SECS, REFRESH_TTL_DAYS};
-use crate::db::schema::{refresh_tokens, users};
+use crate::db::schema::{login_sessions, refresh_tokens, users};
 use crate::error::AppError;
+
+/// Is this login session still open for this user?
+pub fn is_open(conn: &mut PgConnection, session: Uuid, user_id: Uuid) -> QueryResult<bool> {
+    let n: i64 = login_sessions::table
+        .filter(login_sessions::id.eq(session))
+        .filter(login_sessions::user_id.eq(user_id))
+        .filter(login_sessions::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends one session: its access tokens and its refresh tokens stop working.
+pub fn end(conn: &mut PgConnection, session: Uuid) -> QueryResult<()> {
+    let now = Utc::now();
+    diesel::update(
+        login_sessions::table
+            .find(session)
+            .filter(login_sessions::revoked_at.is_null()),
+    )
+    .set(login_sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(session)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of a user but `keep`.
+pub fn end_others(conn: &mut PgConnection, user_id: Uuid, keep: Uuid) -> QueryResult<()> {
+    let now = Utc::now();
+    diesel::update(
+        login_sessions::table
+            .filter(login_sessions::user_id.eq(user_id))
+            .filter(login_sessions::id.ne(keep))
+            .filter(login_sessions::revoked_at.is_null()),
+    )
+    .set(login_sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.ne(keep))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
 
 /// id, user, family, token version, expiry, used, revoked.
 type StoredRefresh = (
@@ -37,6 +87,13 @@ pub fn issue(
     token_version: i32,
     family: Uuid,
 ) -> Result<TokenPair, AppError> {
+    diesel::insert_into(login_sessions::table)
+        .values((
+            login_sessions::id.eq(family),
+            login_sessions::user_id.eq(user_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
     let (refresh, digest) = tokens::new_refresh_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -48,7 +105,7 @@ pub fn issue(
         ))
         .execute(conn)?;
     Ok(TokenPair {
-        access_token: tokens::issue_access_token(secret, user_id, token_version)?,
+        access_token: tokens::issue_access_token(secret, user_id, token_version, family)?,
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
         refresh_token: refresh,
@@ -92,7 +149,7 @@ pub fn rotate(
                 .record(conn)?;
             return Ok(Err(AppError::Unauthenticated));
         }
-        if revoked_at.is_some() || expires_at <= Utc::now() {
+        if revoked_at.is_some() || expires_at <= Utc::now() || !is_open(conn, family, user_id)? {
             return Err(AppError::Unauthenticated);
         }
         let (current_version, active): (i32, bool) = users::table

@@ -36,12 +36,15 @@ pub struct AccessClaims {
     pub ver: i32,
     /// Always "access": nothing else is accepted as an access token.
     pub typ: String,
+    /// The login session this token belongs to.
+    pub sid: String,
 }
 
 pub fn issue_access_token(
     secret: &[u8],
     user_id: Uuid,
     token_version: i32,
+    session_id: Uuid,
 ) -> Result<String, AppError> {
     let now = Utc::now().timestamp();
     let claims = AccessClaims {
@@ -54,6 +57,7 @@ pub fn issue_access_token(
         jti: Uuid::new_v4().to_string(),
         ver: token_version,
         typ: "access".into(),
+        sid: session_id.to_string(),
     };
     encode(
         &Header::new(ALGORITHM),
@@ -63,9 +67,17 @@ pub fn issue_access_token(
     .map_err(AppError::internal)
 }
 
-/// Checks signature, algorithm, issuer, audience, time window and shape; returns the user id and
-/// token version. Every failure is the same 401.
-pub fn verify_access_token(secret: &[u8], token: &str) -> Result<(Uuid, i32), AppError> {
+/// What a valid access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub user_id: Uuid,
+    pub token_version: i32,
+    pub session_id: Uuid,
+}
+
+/// Checks signature, algorithm, issuer, audience, time window and shape. Every failure is the
+/// same 401.
+pub fn verify_access_token(secret: &[u8], token: &str) -> Result<VerifiedToken, AppError> {
     let mut validation = Validation::new(ALGORITHM);
     validation.algorithms = vec![ALGORITHM];
     validation.set_issuer(&[ISSUER]);
@@ -81,7 +93,12 @@ pub fn verify_access_token(secret: &[u8], token: &str) -> Result<(Uuid, i32), Ap
         return Err(AppError::Unauthenticated);
     }
     let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AppError::Unauthenticated)?;
-    Ok((user_id, claims.ver))
+    let session_id = Uuid::parse_str(&claims.sid).map_err(|_| AppError::Unauthenticated)?;
+    Ok(VerifiedToken {
+        user_id,
+        token_version: claims.ver,
+        session_id,
+    })
 }
 
 /// A new refresh token: what the client keeps, and the digest we store.
@@ -105,15 +122,21 @@ mod tests {
 
     #[test]
     fn issued_token_verifies() {
-        let id = Uuid::new_v4();
-        let token = issue_access_token(SECRET, id, 3).unwrap();
-        assert_eq!(verify_access_token(SECRET, &token).unwrap(), (id, 3));
+        let (id, sid) = (Uuid::new_v4(), Uuid::new_v4());
+        let token = issue_access_token(SECRET, id, 3, sid).unwrap();
+        let v = verify_access_token(SECRET, &token).unwrap();
+        assert_eq!((v.user_id, v.token_version, v.session_id), (id, 3, sid));
     }
 
     #[test]
     fn token_signed_with_another_key_is_rejected() {
-        let token = issue_access_token(b"another secret of enough length......", Uuid::new_v4(), 0)
-            .unwrap();
+        let token = issue_access_token(
+            b"another secret of enough length......",
+            Uuid::new_v4(),
+            0,
+            Uuid::new_v4(),
+        )
+        .unwrap();
         assert!(verify_access_token(SECRET, &token).is_err());
     }
 

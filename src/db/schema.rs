@@ -142,6 +142,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     organizations (id) {
         id -> Uuid,
         code -> Text,
@@ -242,6 +251,7 @@ diesel::joinable!(cohorts -> courses (course_id));
 diesel::joinable!(cohorts -> organizations (organization_id));
 diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> users (user_id));
+diesel::joinable!(login_sessions -> users (user_id));
 diesel::joinable!(organizations -> provinces (province_code));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> cohorts (cohort_id));
@@ -259,6 +269,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     courses,
     enrollments,
     login_failures,
+    login_sessions,
     organizations,
     provinces,
     refresh_tokens,

@@ -9,12 +9,19 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::harness::{assert_status, spawn_app, TestApp, PASSWORD};
 
-fn claims(app_user: &str, overrides: Value) -> Value {
+/// The session id inside a genuine access token.
+fn session_of(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sid"].as_str().unwrap().to_string()
+}
+
+fn claims(app_user: &str, sid: &str, overrides: Value) -> Value {
     let now = Utc::now().timestamp();
     let mut c = json!({
         "iss": "cascade", "aud": "cascade-api", "sub": app_user,
         "iat": now, "nbf": now, "exp": now + 600,
-        "jti": "test-jti", "ver": 0, "typ": "access"
+        "jti": "test-jti", "ver": 0, "typ": "access", "sid": sid
     });
     if let (Some(base), Some(extra)) = (c.as_object_mut(), overrides.as_object()) {
         for (k, v) in extra {
@@ -78,6 +85,8 @@ async fn forged_and_malformed_access_tokens_are_401() {
     let id = app
         .person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant")
         .to_string();
+    let sid = session_of(&app.login("hang.nt").await);
+    let claims = |user: &str, overrides: Value| claims(user, &sid, overrides);
     // control: a correctly made token works
     let good = sign(&app, Algorithm::HS256, &claims(&id, json!({})));
     assert_eq!(me_status(&app, &good).await, 200);
@@ -180,6 +189,18 @@ async fn forged_and_malformed_access_tokens_are_401() {
                 &claims(&uuid::Uuid::new_v4().to_string(), json!({})),
             ),
         ),
+        (
+            "missing session",
+            sign(&app, Algorithm::HS256, &claims(&id, json!({"sid": null}))),
+        ),
+        (
+            "unknown session",
+            sign(
+                &app,
+                Algorithm::HS256,
+                &claims(&id, json!({"sid": uuid::Uuid::new_v4().to_string()})),
+            ),
+        ),
         ("garbage", "not.a.jwt".to_string()),
     ];
     for (name, token) in cases {
@@ -223,7 +244,7 @@ async fn logout_ends_the_access_token_and_its_refresh_tokens() {
 }
 
 #[actix_web::test]
-async fn password_change_ends_every_session_and_the_new_password_works() {
+async fn password_change_ends_the_other_sessions_and_the_new_password_works() {
     let app = spawn_app().await;
     app.person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant");
     let other_session = app.login("hang.nt").await;
@@ -253,8 +274,9 @@ async fn password_change_ends_every_session_and_the_new_password_works() {
         )
         .await;
     assert_status(&ok, 204);
+    // other sessions end; this one goes on
     assert_eq!(me_status(&app, &other_session).await, 401);
-    assert_eq!(me_status(&app, &token).await, 401);
+    assert_eq!(me_status(&app, &token).await, 200);
     assert_status(&app.login_answer("hang.nt", PASSWORD).await, 401);
     assert_status(
         &app.login_answer("hang.nt", "một mật khẩu mới dài").await,
@@ -675,4 +697,19 @@ async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own() {
             .as_u16(),
         401
     );
+}
+
+#[actix_web::test]
+async fn logout_ends_only_that_session() {
+    let app = spawn_app().await;
+    app.person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant");
+    let phone = app.login("hang.nt").await;
+    let laptop = app.login("hang.nt").await;
+    assert_status(
+        &app.post("/api/v1/auth/logout", Some(&phone), &json!({}))
+            .await,
+        204,
+    );
+    assert_eq!(me_status(&app, &phone).await, 401);
+    assert_eq!(me_status(&app, &laptop).await, 200);
 }
