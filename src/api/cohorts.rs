@@ -215,6 +215,18 @@ pub fn reach_cohort(
     Ok(cohort)
 }
 
+/// A cohort the caller manages, locked for the rest of the transaction, still taking changes.
+fn lock_for_change(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CohortRow, AppError> {
+    reach_cohort(conn, actor, id, Access::Manage)?;
+    let cohort = rows::cohort_for_update(conn, id)?;
+    require_active(&cohort)?;
+    Ok(cohort)
+}
+
 fn status_of(cohort: &CohortRow) -> CohortStatus {
     CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled)
 }
@@ -685,9 +697,7 @@ pub async fn add_instructor(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                require_active(&cohort)?;
+                let cohort = lock_for_change(conn, &actor, id)?;
                 let (full_name, active, person_org): (String, bool, Uuid) = users::table
                     .find(person)
                     .select((users::full_name, users::active, users::organization_id))
@@ -770,9 +780,7 @@ pub async fn remove_instructor(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                require_active(&cohort)?;
+                lock_for_change(conn, &actor, id)?;
                 let removed = diesel::delete(
                     cohort_instructors::table
                         .filter(cohort_instructors::cohort_id.eq(id))
@@ -817,9 +825,7 @@ pub async fn add_session(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                require_active(&cohort)?;
+                let cohort = lock_for_change(conn, &actor, id)?;
                 let minutes = training::session_minutes(
                     body.starts_at,
                     body.ends_at,
@@ -936,10 +942,8 @@ pub async fn enroll(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
                 // the lock makes the capacity check and the insert one step
-                let cohort = rows::cohort_for_update(conn, id)?;
-                require_active(&cohort)?;
+                let cohort = lock_for_change(conn, &actor, id)?;
                 let (category, active, org_id): (String, bool, Uuid) = users::table
                     .find(person)
                     .select((users::category, users::active, users::organization_id))
@@ -1083,9 +1087,7 @@ pub async fn withdraw(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                require_active(&cohort)?;
+                lock_for_change(conn, &actor, id)?;
                 let e = rows::enrollment(conn, enrollment_id)?;
                 if e.cohort_id != id {
                     return Err(AppError::NotFound);
