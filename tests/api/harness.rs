@@ -52,6 +52,8 @@ fn harness() -> &'static Harness {
         };
         let template = format!("cascade_template_{}", std::process::id());
         let mut admin = PgConnection::establish(&base_url).expect("connect to test PostgreSQL");
+        // on a shared server (TEST_DATABASE_URL), templates and databases of finished runs go
+        drop_leftovers(&mut admin);
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
             .execute(&mut admin)
             .expect("drop old template");
@@ -67,6 +69,28 @@ fn harness() -> &'static Harness {
             _cluster: cluster,
         }
     })
+}
+
+/// Drops the template of any earlier test run whose process is gone, and test databases that
+/// a killed run left behind.
+fn drop_leftovers(admin: &mut PgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'cascade\\_template\\_%'",
+    )
+    .load(admin)
+    .unwrap_or_default();
+    for Name { datname } in names {
+        let pid = datname.trim_start_matches("cascade_template_");
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                .execute(admin);
+        }
+    }
 }
 
 /// A fresh database cloned from the migrated template; its URL.
