@@ -7,6 +7,7 @@ pub mod courses;
 pub mod health;
 pub mod marks;
 pub mod organizations;
+pub mod reports;
 pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -68,7 +69,8 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         certificates::reissue,
         certificates::verify,
         certificates::keys,
-        certificates::downstream
+        certificates::downstream,
+        reports::coverage
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -132,7 +134,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(certificates::reissue)
                 .service(certificates::verify)
                 .service(certificates::keys)
-                .service(certificates::downstream),
+                .service(certificates::downstream)
+                .service(reports::coverage),
         );
 }
 

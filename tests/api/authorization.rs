@@ -596,7 +596,20 @@ async fn certificate_endpoints_answer_each_role_and_scope_exactly() {
         hn_branch: app.org("BHXH-HN"),
         hcm_branch: app.org("BHXH-HCM"),
     };
+    let hcm_org = app.org("BHXH-HCM");
     let cases = vec![
+        case(
+            "GET coverage",
+            Method::GET,
+            "/api/v1/reports/coverage".into(),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "GET coverage of other province",
+            Method::GET,
+            format!("/api/v1/reports/coverage?organization_id={hcm_org}"),
+            [200, 404, 404, 403],
+        ),
         case(
             "GET /certificates",
             Method::GET,

@@ -6,4 +6,5 @@ mod authorization;
 mod certificates;
 mod foundation;
 mod identity;
+mod reports;
 mod training;
