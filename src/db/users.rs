@@ -165,3 +165,55 @@ pub fn end_sessions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
     .execute(conn)?;
     Ok(())
 }
+
+/// Everything authentication needs about a signed-in person, in one round trip: the account,
+/// whether the token's session is open, the roles, and the organisation subtree of their scope.
+#[derive(Debug, QueryableByName)]
+pub struct SignedIn {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub username: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub full_name: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub organization_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub token_version: i32,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub active: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub session_open: bool,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    pub roles: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Uuid>)]
+    pub subtree: Vec<Uuid>,
+}
+
+pub fn signed_in(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> QueryResult<Option<SignedIn>> {
+    diesel::sql_query(
+        "WITH RECURSIVE me AS (
+             SELECT id, username, full_name, organization_id, token_version, active
+             FROM users WHERE id = $1
+         ), sub AS (
+             SELECT o.id FROM organizations o JOIN me ON o.id = me.organization_id
+             UNION ALL
+             SELECT c.id FROM organizations c JOIN sub ON c.parent_id = sub.id
+         )
+         SELECT me.id, me.username, me.full_name, me.organization_id, me.token_version, me.active,
+                EXISTS (SELECT 1 FROM login_sessions s
+                        WHERE s.id = $2 AND s.user_id = me.id AND s.revoked_at IS NULL) AS session_open,
+                COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = me.id),
+                         '{}'::text[]) AS roles,
+                COALESCE((SELECT array_agg(sub.id) FROM sub), '{}'::uuid[]) AS subtree
+         FROM me",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .bind::<diesel::sql_types::Uuid, _>(session_id)
+    .get_result(conn)
+    .optional()
+}
