@@ -8,7 +8,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use uuid::Uuid;
 
 use crate::db::audit::AuditEvent;
-use crate::db::{users, Db};
+use crate::db::{organizations, users, Db};
 use crate::domain::access::Scope;
 use crate::domain::people::Role;
 use crate::error::AppError;
@@ -200,21 +200,35 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     );
     let db = state.db.clone();
     let address = client_address(&req);
-    let me = db
+    let (row, roles, scope) = db
         .run(move |conn| {
-            // one round trip: account, session, roles and scope
-            let me =
-                users::signed_in(conn, user_id, session_id)?.ok_or(AppError::Unauthenticated)?;
-            if !me.active || me.token_version != version || !me.session_open {
+            let row = match users::find(conn, user_id) {
+                Ok(row) => row,
+                Err(diesel::result::Error::NotFound) => return Err(AppError::Unauthenticated),
+                Err(e) => return Err(e.into()),
+            };
+            if !row.active
+                || row.token_version != version
+                || !crate::auth::sessions::is_open(conn, session_id, row.id)?
+            {
                 return Err(AppError::Unauthenticated);
             }
-            Ok(me)
+            let roles = users::roles_of(conn, &[row.id])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            let mut subtree_err = None;
+            let scope = Scope::for_roles(row.id, &roles, || {
+                organizations::subtree_ids(conn, row.organization_id).unwrap_or_else(|e| {
+                    subtree_err = Some(e);
+                    Vec::new()
+                })
+            });
+            if let Some(e) = subtree_err {
+                return Err(e.into());
+            }
+            Ok((row, roles, scope))
         })
         .await?;
-    let mut roles: Vec<Role> = me.roles.iter().filter_map(|r| Role::parse(r)).collect();
-    roles.sort();
-    let scope = Scope::for_roles(me.id, &roles, || me.subtree.clone());
-    let row = me;
     Ok(CurrentUser {
         id: row.id,
         session_id,
