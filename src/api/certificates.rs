@@ -1,6 +1,7 @@
 //! `/certificates`, `/verify/{code}`, `/keys`: certificates for their holders and staff, the
 //! public verification, and the keys that signatures verify against.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
@@ -129,47 +130,78 @@ pub fn views(
         .filter(certificates::id.eq_any(ids))
         .select(CertificateRow::as_select())
         .load(conn)?;
+    // five batched look-ups for the whole page, not five per certificate
+    let mut lineage_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (cert, master) in certificate_lineage::table
+        .filter(certificate_lineage::certificate_id.eq_any(ids))
+        .select((
+            certificate_lineage::certificate_id,
+            certificate_lineage::master_certificate_id,
+        ))
+        .load::<(Uuid, Uuid)>(conn)?
+    {
+        lineage_of.entry(cert).or_default().push(master);
+    }
+    let superseded_by: HashMap<Uuid, Uuid> = certificates::table
+        .filter(certificates::supersedes_id.eq_any(ids))
+        .select((
+            certificates::supersedes_id.assume_not_null(),
+            certificates::id,
+        ))
+        .load::<(Uuid, Uuid)>(conn)?
+        .into_iter()
+        .collect();
+    let course_ids: Vec<Uuid> = rows.iter().map(|r| r.course_id).collect();
+    let superseded_courses: HashMap<Uuid, bool> = courses::table
+        .filter(courses::id.eq_any(&course_ids))
+        .select((courses::id, courses::superseded_by_id))
+        .load::<(Uuid, Option<Uuid>)>(conn)?
+        .into_iter()
+        .map(|(id, by)| (id, by.is_some()))
+        .collect();
+    let cohort_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.cohort_id).collect();
+    let cohort_briefs: HashMap<Uuid, (String, NaiveDate, NaiveDate)> = cohorts::table
+        .filter(cohorts::id.eq_any(&cohort_ids))
+        .select((
+            cohorts::id,
+            cohorts::title,
+            cohorts::starts_on,
+            cohorts::ends_on,
+        ))
+        .load::<(Uuid, String, NaiveDate, NaiveDate)>(conn)?
+        .into_iter()
+        .map(|(id, title, starts_on, ends_on)| (id, (title, starts_on, ends_on)))
+        .collect();
+    let issuer_ids: Vec<Uuid> = rows.iter().map(|r| r.issuer_id).collect();
+    let issuers: HashMap<Uuid, (String, String)> = organizations::table
+        .filter(organizations::id.eq_any(&issuer_ids))
+        .select((organizations::id, organizations::code, organizations::name))
+        .load::<(Uuid, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for id in ids {
         let Some(r) = rows.iter().find(|r| r.id == *id) else {
             continue;
         };
-        let lineage: Vec<Uuid> = certificate_lineage::table
-            .filter(certificate_lineage::certificate_id.eq(r.id))
-            .select(certificate_lineage::master_certificate_id)
-            .load(conn)?;
-        let superseded_by_id: Option<Uuid> = certificates::table
-            .filter(certificates::supersedes_id.eq(r.id))
-            .select(certificates::id)
-            .first(conn)
-            .optional()?;
-        let course_superseded: Option<Uuid> = courses::table
-            .find(r.course_id)
-            .select(courses::superseded_by_id)
-            .first(conn)?;
-        let cohort = match r.cohort_id {
-            Some(cid) => cohorts::table
-                .find(cid)
-                .select((
-                    cohorts::id,
-                    cohorts::title,
-                    cohorts::starts_on,
-                    cohorts::ends_on,
-                ))
-                .first::<(Uuid, String, NaiveDate, NaiveDate)>(conn)
-                .optional()?
-                .map(|(id, title, starts_on, ends_on)| CohortBrief {
-                    id,
-                    title,
-                    starts_on,
-                    ends_on,
-                }),
-            None => None,
-        };
-        let (icode, iname): (String, String) = organizations::table
-            .find(r.issuer_id)
-            .select((organizations::code, organizations::name))
-            .first(conn)?;
+        let lineage = lineage_of.get(&r.id).cloned().unwrap_or_default();
+        let superseded_by_id = superseded_by.get(&r.id).copied();
+        let course_superseded = superseded_courses
+            .get(&r.course_id)
+            .copied()
+            .unwrap_or(false);
+        let cohort = r.cohort_id.and_then(|cid| {
+            cohort_briefs
+                .get(&cid)
+                .map(|(title, starts_on, ends_on)| CohortBrief {
+                    id: cid,
+                    title: title.clone(),
+                    starts_on: *starts_on,
+                    ends_on: *ends_on,
+                })
+        });
+        let (icode, iname) = issuers.get(&r.issuer_id).cloned().unwrap_or_default();
         let status = public_status(&r.status, r.valid_until, today);
         out.push(CertificateView {
             id: r.id,
@@ -185,7 +217,7 @@ pub fn views(
                 id: r.course_id,
                 title: r.course_title.clone(),
                 curriculum_version: r.curriculum_version.clone(),
-                superseded: course_superseded.is_some(),
+                superseded: course_superseded,
             },
             cohort,
             issuer: IssuerBrief {
@@ -201,7 +233,7 @@ pub fn views(
             supersedes_id: r.supersedes_id,
             superseded_by_id,
             lineage,
-            needs_refresher: status == "valid" && course_superseded.is_some(),
+            needs_refresher: status == "valid" && course_superseded,
         });
     }
     Ok(out)
