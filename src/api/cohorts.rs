@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::current_user::{Actor, CurrentUser};
 use crate::db::audit::AuditEvent;
-use crate::db::organizations as orgs;
+use crate::db::organizations::{self as orgs, OrganizationRow};
 use crate::db::schema::{cohort_instructors, cohorts, enrollments, organizations, sessions, users};
 use crate::db::training::{self as rows, CohortRow, CourseRow, EnrollmentRow, SessionRow};
 use crate::db::users::OrganizationRef;
@@ -225,6 +225,60 @@ fn lock_for_change(
     let cohort = rows::cohort_for_update(conn, id)?;
     require_active(&cohort)?;
     Ok(cohort)
+}
+
+/// What enrolling or assigning needs to know of a person.
+struct PersonFacts {
+    full_name: String,
+    category: String,
+    active: bool,
+    organization_id: Uuid,
+}
+
+impl PersonFacts {
+    fn require_active(&self) -> Result<(), AppError> {
+        if self.active {
+            Ok(())
+        } else {
+            Err(AppError::Rule {
+                code: "inactive_person",
+                message: "This person's account is deactivated.".into(),
+            })
+        }
+    }
+}
+
+/// The person, or 404.
+fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
+    let (full_name, category, active, organization_id) = users::table
+        .find(id)
+        .select((
+            users::full_name,
+            users::category,
+            users::active,
+            users::organization_id,
+        ))
+        .first::<(String, String, bool, Uuid)>(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    Ok(PersonFacts {
+        full_name,
+        category,
+        active,
+        organization_id,
+    })
+}
+
+/// People come from the caller's scope; the state agency draws its tier-1 learners and
+/// instructors from every organisation.
+fn reaches_person(
+    actor: &Actor,
+    organizer: &OrganizationRow,
+    person: Uuid,
+    who: &PersonFacts,
+) -> bool {
+    OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
+        || actor.scope.covers_person(person, who.organization_id)
 }
 
 fn status_of(cohort: &CohortRow) -> CohortStatus {
@@ -698,12 +752,7 @@ pub async fn add_instructor(
         .run(move |conn| {
             conn.transaction(|conn| {
                 let cohort = lock_for_change(conn, &actor, id)?;
-                let (full_name, active, person_org): (String, bool, Uuid) = users::table
-                    .find(person)
-                    .select((users::full_name, users::active, users::organization_id))
-                    .first(conn)
-                    .optional()?
-                    .ok_or(AppError::NotFound)?;
+                let who = person_facts(conn, person)?;
                 // someone of the caller's scope, or a master trainer (who teaches anywhere); the
                 // state agency draws its tier-1 instructors from everywhere
                 let master_trainer: i64 = crate::db::schema::certificates::table
@@ -711,17 +760,11 @@ pub async fn add_instructor(
                     .filter(crate::db::schema::certificates::tier.eq("master_trainer"))
                     .count()
                     .get_result(conn)?;
-                let organizer_kind =
-                    OrganizationKind::parse(&orgs::find(conn, cohort.organization_id)?.kind);
-                if master_trainer == 0
-                    && organizer_kind != Some(OrganizationKind::StateAgency)
-                    && !actor.scope.covers_person(person, person_org)
-                {
+                let organizer = orgs::find(conn, cohort.organization_id)?;
+                if master_trainer == 0 && !reaches_person(&actor, &organizer, person, &who) {
                     return Err(AppError::NotFound);
                 }
-                if !active {
-                    return Err(AppError::Rule { code: "inactive_person", message: "This person's account is deactivated.".into() });
-                }
+                who.require_active()?;
                 let course = rows::course(conn, cohort.course_id)?;
                 let cover = rows::covering_master_certificates(conn, person, cohort.starts_on, cohort.ends_on)?.into_iter().next();
                 if course.tier() == training::Tier::Propagandist && cover.is_none() {
@@ -759,7 +802,7 @@ pub async fn add_instructor(
                     return Err(AppError::Conflict { code: "already_assigned", message: "This person already teaches the cohort.".into() });
                 }
                 audit(conn, &actor, "instructor_assigned", "cohort", id, json!({ "user_id": person, "master_certificate_id": cover }))?;
-                Ok(InstructorView { user_id: person, full_name, master_certificate_id: cover })
+                Ok(InstructorView { user_id: person, full_name: who.full_name, master_certificate_id: cover })
             })
         })
         .await;
@@ -944,33 +987,17 @@ pub async fn enroll(
             conn.transaction(|conn| {
                 // the lock makes the capacity check and the insert one step
                 let cohort = lock_for_change(conn, &actor, id)?;
-                let (category, active, org_id): (String, bool, Uuid) = users::table
-                    .find(person)
-                    .select((users::category, users::active, users::organization_id))
-                    .first(conn)
-                    .optional()?
-                    .ok_or(AppError::NotFound)?;
-                // people come from the caller's scope; the state agency trains master trainers
-                // from every organisation
-                let organizer_kind =
-                    OrganizationKind::parse(&orgs::find(conn, cohort.organization_id)?.kind);
-                if organizer_kind != Some(OrganizationKind::StateAgency)
-                    && !actor.scope.covers_person(person, org_id)
-                {
+                let who = person_facts(conn, person)?;
+                let organizer = orgs::find(conn, cohort.organization_id)?;
+                if !reaches_person(&actor, &organizer, person, &who) {
                     return Err(AppError::NotFound);
                 }
-                if !active {
-                    return Err(AppError::Rule {
-                        code: "inactive_person",
-                        message: "This person's account is deactivated.".into(),
-                    });
-                }
+                who.require_active()?;
                 let course = rows::course(conn, cohort.course_id)?;
-                let organizer = orgs::find(conn, cohort.organization_id)?;
-                let person_province = orgs::find(conn, org_id)?.province_code;
+                let person_province = orgs::find(conn, who.organization_id)?.province_code;
                 check_eligibility(
                     course.tier(),
-                    Category::parse(&category),
+                    Category::parse(&who.category),
                     OrganizationKind::parse(&organizer.kind),
                     organizer.province_code.as_deref(),
                     person_province.as_deref(),

@@ -430,35 +430,20 @@ pub async fn update(
 
 /// Names of the fields a PATCH touched (for the audit trail; never their values).
 fn changed_fields(body: &UpdateUser) -> Vec<&'static str> {
-    let mut f = Vec::new();
-    if body.full_name.is_some() {
-        f.push("full_name");
-    }
-    if body.date_of_birth.is_some() {
-        f.push("date_of_birth");
-    }
-    if body.national_id.is_some() {
-        f.push("national_id");
-    }
-    if body.email.is_some() {
-        f.push("email");
-    }
-    if body.category.is_some() {
-        f.push("category");
-    }
-    if body.organization_id.is_some() {
-        f.push("organization_id");
-    }
-    if body.roles.is_some() {
-        f.push("roles");
-    }
-    if body.active.is_some() {
-        f.push("active");
-    }
-    if body.password.is_some() {
-        f.push("password");
-    }
-    f
+    [
+        (body.full_name.is_some(), "full_name"),
+        (body.date_of_birth.is_some(), "date_of_birth"),
+        (body.national_id.is_some(), "national_id"),
+        (body.email.is_some(), "email"),
+        (body.category.is_some(), "category"),
+        (body.organization_id.is_some(), "organization_id"),
+        (body.roles.is_some(), "roles"),
+        (body.active.is_some(), "active"),
+        (body.password.is_some(), "password"),
+    ]
+    .into_iter()
+    .filter_map(|(touched, name)| touched.then_some(name))
+    .collect()
 }
 
 /// Imports people from CSV: every line is checked first, and a file with any error changes nothing.
