@@ -313,15 +313,7 @@ async fn lineage_shows_a_revoked_master_trainer_link_and_what_it_affects_downstr
         .as_str()
         .unwrap()
         .to_string();
-    let mut conn = app.db();
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!(
-            "UPDATE certificates SET status = 'revoked', revocation_reason = 'Không đủ điều kiện' WHERE id = '{}'",
-            c.master_certificate
-        )),
-        &mut conn,
-    )
-    .unwrap();
+    app.revoke_in_database(c.master_certificate, "Không đủ điều kiện");
     let v = app.get(&format!("/api/v1/verify/{code}"), None).await;
     assert_eq!(v.json["status"], "valid");
     let link = &v.json["lineage"][0];
@@ -635,19 +627,7 @@ async fn a_certificate_for_a_superseded_curriculum_needs_a_refresher() {
     let (_, done) = finished_cohort(&app, &c).await;
     let id = done.json["issued"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(done.json["issued"][0]["needs_refresher"], false);
-    let newer = app
-        .post(
-            "/api/v1/courses",
-            Some(&c.bhxh),
-            &json!({
-                "code": "TTV-2026", "title": "Bồi dưỡng tuyên truyền viên", "tier": "propagandist",
-                "curriculum_version": "Luật BHXH 2024 (sửa đổi 2026)", "required_hours": 8,
-                "min_attendance_percent": 70, "pass_score": 50, "certificate_validity_months": 24,
-                "supersedes_id": c.tier2
-            }),
-        )
-        .await;
-    assert_status(&newer, 201);
+    crate::training::newer_curriculum(&app, &c).await;
     let cert = app
         .get(&format!("/api/v1/certificates/{id}"), Some(&c.hr_hn))
         .await;

@@ -550,6 +550,32 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Revokes a certificate behind the API's back (as a master trainer's certificate may be
+    /// revoked by its issuer while cohorts run).
+    pub fn revoke_in_database(&self, certificate: uuid::Uuid, reason: &str) {
+        use cascade::db::schema::certificates;
+        use diesel::prelude::*;
+        diesel::update(certificates::table.find(certificate))
+            .set((
+                certificates::status.eq("revoked"),
+                certificates::revocation_reason.eq(reason),
+            ))
+            .execute(&mut self.db())
+            .expect("revoke certificate");
+    }
+
+    /// The `name=value` of the session cookie a response sets.
+    pub fn session_cookie(answer: &Answer) -> Option<String> {
+        answer
+            .headers
+            .get_all("set-cookie")
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("cascade_session="))
+            .map(str::to_string)
+    }
+}
+
 pub fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }

@@ -362,13 +362,7 @@ async fn login_sets_an_httponly_samesite_strict_cookie_that_pages_can_use() {
     let app = spawn_app().await;
     app.person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant");
     let answer = app.login_answer("hang.nt", PASSWORD).await;
-    let cookie = answer
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("cascade_session="))
-        .expect("session cookie")
-        .to_string();
+    let cookie = TestApp::session_cookie(&answer).expect("session cookie");
     assert!(cookie.contains("HttpOnly"));
     assert!(cookie.contains("SameSite=Strict"));
     assert!(cookie.contains("Secure"), "public URL is https: {cookie}");
@@ -612,12 +606,8 @@ async fn the_session_cookie_does_not_authorise_changes_from_other_sites() {
     let app = spawn_app().await;
     app.person("hang.nt", "BHXH-HN", &["trainee"], "civil_servant");
     let answer = app.login_answer("hang.nt", PASSWORD).await;
-    let cookie = answer
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("cascade_session="))
-        .unwrap()
+    let cookie = TestApp::session_cookie(&answer)
+        .expect("session cookie")
         .split(';')
         .next()
         .unwrap()

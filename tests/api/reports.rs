@@ -48,17 +48,7 @@ async fn coverage_counts_valid_certificates_for_an_organisation_and_those_above_
         &json!({"reason": "sai sót"}),
     )
     .await;
-    app.post(
-        "/api/v1/courses",
-        Some(&c.bhxh),
-        &json!({
-            "code": "TTV-2026", "title": "Bồi dưỡng tuyên truyền viên", "tier": "propagandist",
-            "curriculum_version": "Luật BHXH 2024 (sửa đổi 2026)", "required_hours": 8,
-            "min_attendance_percent": 70, "pass_score": 50, "certificate_validity_months": 24,
-            "supersedes_id": c.tier2
-        }),
-    )
-    .await;
+    crate::training::newer_curriculum(&app, &c).await;
     let after = app.get(&path, Some(&c.admin)).await;
     assert_eq!(item(&after.json, "BHXH-HN")["propagandists_valid"], 2);
     assert_eq!(item(&after.json, "BHXH-HN")["needing_refresher"], 2);

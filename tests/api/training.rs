@@ -116,6 +116,24 @@ pub async fn course(app: &TestApp, token: &str, code: &str, tier: &str) -> Uuid 
     answer.json["id"].as_str().unwrap().parse().unwrap()
 }
 
+/// BHXH replaces the tier-2 course of the chain with a newer curriculum version.
+pub async fn newer_curriculum(app: &TestApp, c: &Chain) -> crate::harness::Answer {
+    let answer = app
+        .post(
+            "/api/v1/courses",
+            Some(&c.bhxh),
+            &json!({
+                "code": "TTV-2026", "title": "Bồi dưỡng tuyên truyền viên", "tier": "propagandist",
+                "curriculum_version": "Luật BHXH 2024 (sửa đổi 2026)", "required_hours": 8,
+                "min_attendance_percent": 70, "pass_score": 50, "certificate_validity_months": 24,
+                "supersedes_id": c.tier2
+            }),
+        )
+        .await;
+    assert_status(&answer, 201);
+    answer
+}
+
 pub fn cohort_body(course: Uuid, org: Uuid, capacity: i32) -> Value {
     json!({
         "course_id": course, "organization_id": org, "title": "Lớp tuyên truyền viên tháng 5",
@@ -362,19 +380,7 @@ async fn only_the_right_coordinators_create_courses() {
 async fn a_newer_curriculum_supersedes_the_old_course() {
     let app = spawn_app().await;
     let c = chain(&app).await;
-    let answer = app
-        .post(
-            "/api/v1/courses",
-            Some(&c.bhxh),
-            &json!({
-                "code": "TTV-2026", "title": "Bồi dưỡng tuyên truyền viên", "tier": "propagandist",
-                "curriculum_version": "Luật BHXH 2024 (sửa đổi 2026)", "required_hours": 8,
-                "min_attendance_percent": 70, "pass_score": 50, "certificate_validity_months": 24,
-                "supersedes_id": c.tier2
-            }),
-        )
-        .await;
-    assert_status(&answer, 201);
+    let answer = newer_curriculum(&app, &c).await;
     let old = app
         .get(&format!("/api/v1/courses/{}", c.tier2), Some(&c.hn))
         .await;
@@ -677,15 +683,7 @@ async fn finalize_rechecks_the_instructors_certificate() {
     )
     .await;
     // the master trainer's certificate is revoked while the cohort runs
-    let mut conn = app.db();
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!(
-            "UPDATE certificates SET status = 'revoked', revocation_reason = 'sai sót hồ sơ' WHERE id = '{}'",
-            c.master_certificate
-        )),
-        &mut conn,
-    )
-    .unwrap();
+    app.revoke_in_database(c.master_certificate, "sai sót hồ sơ");
     let answer = app
         .post(
             &format!("/api/v1/cohorts/{id}/finalize"),
@@ -869,13 +867,7 @@ async fn every_instructor_of_a_tier2_cohort_must_stay_certified() {
     assert_status(&assign(&app, &c.hn, id, c.master).await, 201);
     assert_status(&assign(&app, &c.hn, id, c.tuan).await, 201);
     // one of the two loses the certificate before the cohort starts
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!(
-            "UPDATE certificates SET status = 'revoked', revocation_reason = 'sai sót' WHERE id = '{second}'"
-        )),
-        &mut app.db(),
-    )
-    .unwrap();
+    app.revoke_in_database(second, "sai sót");
     set_status(&app, &c.hn, id, "open").await;
     let start = set_status(&app, &c.hn, id, "in_progress").await;
     assert_status(&start, 422);
