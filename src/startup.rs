@@ -66,7 +66,14 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| config.data_path("jwt-secret"));
         let jwt_secret = crate::secrets::load_or_create(&jwt_path, 64)?;
-        let signing_key_seed = crate::certificates::Issuer::from_config(&config)?.signing_key_seed;
+        let issuer = crate::certificates::Issuer::from_config(&config)?;
+        // publish the signing key once, at start, so `GET /keys` only reads
+        let mut conn = db
+            .get()
+            .map_err(|e| format!("cannot reach the database: {e}"))?;
+        crate::certificates::issuance::register_key(&mut conn, &issuer)
+            .map_err(|e| format!("cannot record the signing key: {e}"))?;
+        let signing_key_seed = issuer.signing_key_seed;
         Ok(AppState {
             db,
             config: Arc::new(config),

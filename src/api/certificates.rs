@@ -829,11 +829,9 @@ pub struct PublicKey {
 #[utoipa::path(get, path = "/api/v1/keys", responses((status = 200, body = Vec<PublicKey>)))]
 #[get("/keys")]
 pub async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let issuer = state.issuer();
     let found_keys = state
         .db
         .run(move |conn| {
-            issuance::register_key(conn, &issuer)?;
             let rows: Vec<KeyRow> = signing_keys::table
                 .order(signing_keys::created_at.asc())
                 .select((
