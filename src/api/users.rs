@@ -210,6 +210,29 @@ fn insert_person(
     Ok(row)
 }
 
+/// Writes a checked person's fields over an existing row (PATCH and CSV import alike).
+fn update_person(
+    conn: &mut PgConnection,
+    id: Uuid,
+    person: &CheckedPerson,
+    organization_id: Uuid,
+) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::full_name.eq(person.full_name.as_str()),
+            users::name_search.eq(person.full_name.search_key()),
+            users::date_of_birth.eq(person.date_of_birth),
+            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+            users::email.eq(&person.email),
+            users::category.eq(person.category.as_str()),
+            users::organization_id.eq(organization_id),
+            users::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .map_err(map_unique)?;
+    Ok(())
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern.
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -384,22 +407,10 @@ pub async fn update(
         .run(move |conn| {
             conn.transaction(|conn| {
                 orgs::find(conn, organization_id)?;
-                let row: UserRow = diesel::update(users::table.find(id))
-                    .set((
-                        users::full_name.eq(person.full_name.as_str()),
-                        users::name_search.eq(person.full_name.search_key()),
-                        users::date_of_birth.eq(person.date_of_birth),
-                        users::national_id
-                            .eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
-                        users::email.eq(&person.email),
-                        users::category.eq(person.category.as_str()),
-                        users::organization_id.eq(organization_id),
-                        users::active.eq(active),
-                        users::updated_at.eq(Utc::now()),
-                    ))
-                    .returning(UserRow::as_returning())
-                    .get_result(conn)
-                    .map_err(map_unique)?;
+                update_person(conn, id, &person, organization_id)?;
+                diesel::update(users::table.find(id))
+                    .set(users::active.eq(active))
+                    .execute(conn)?;
                 if let Some(hash) = &hash {
                     diesel::update(users::table.find(id))
                         .set(users::password_hash.eq(hash))
@@ -420,7 +431,7 @@ pub async fn update(
                         "deactivated": deactivate,
                     }))
                     .record(conn)?;
-                let row = rows::find(conn, row.id)?;
+                let row = rows::find(conn, id)?;
                 Ok(rows::view(conn, row)?)
             })
         })
@@ -567,20 +578,7 @@ fn apply_import(
                 created += 1;
             }
             Some(existing) => {
-                diesel::update(users::table.find(existing.id))
-                    .set((
-                        users::full_name.eq(person.full_name.as_str()),
-                        users::name_search.eq(person.full_name.search_key()),
-                        users::date_of_birth.eq(person.date_of_birth),
-                        users::national_id
-                            .eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
-                        users::email.eq(&person.email),
-                        users::category.eq(person.category.as_str()),
-                        users::organization_id.eq(org_id),
-                        users::updated_at.eq(Utc::now()),
-                    ))
-                    .execute(conn)
-                    .map_err(map_unique)?;
+                update_person(conn, existing.id, person, org_id)?;
                 rows::set_roles(conn, existing.id, &person.roles)?;
                 updated += 1;
             }
