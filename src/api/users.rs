@@ -113,8 +113,9 @@ fn visible_user(conn: &mut PgConnection, user: &Actor, id: Uuid) -> Result<UserR
     }
 }
 
+/// Today in Vietnam: a birth date "in the future" is judged by the local calendar.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    crate::certificates::issuance::today()
 }
 
 fn map_unique(e: diesel::result::Error) -> AppError {
