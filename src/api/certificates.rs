@@ -23,8 +23,9 @@ use crate::db::schema::{
     signing_keys, users,
 };
 use crate::db::training as training_rows;
+use crate::domain::access::manages_people;
 use crate::domain::certificates::{normalize_code, public_status, serial_file_name};
-use crate::domain::people::{parse_birth_date, FullName, Role};
+use crate::domain::people::{parse_birth_date, FullName};
 use crate::error::AppError;
 use crate::startup::AppState;
 
@@ -440,9 +441,9 @@ pub async fn cohort_zip(
         .db
         .run(move |conn| {
             let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
-            if !(actor.has(Role::Admin) || actor.has(Role::Coordinator) || actor.has(Role::Hr))
-                || !actor.scope.covers_organization(cohort.organization_id)
-                    && !actor.has(Role::Admin)
+            // staff whose scope holds the organiser (an administrator's holds everything)
+            if !(manages_people(&actor.roles)
+                && actor.scope.covers_organization(cohort.organization_id))
             {
                 return Err(AppError::Forbidden);
             }
@@ -889,7 +890,7 @@ pub async fn downstream(
         .db
         .run(move |conn| {
             let row = reach_certificate(conn, &actor, id)?;
-            if !(actor.has(Role::Admin) || actor.has(Role::Coordinator) || actor.has(Role::Hr)) {
+            if !manages_people(&actor.roles) {
                 return Err(AppError::Forbidden);
             }
             let taught: Vec<(Uuid, String, NaiveDate, NaiveDate, Uuid)> = cohorts::table

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use crate::auth::current_user::CurrentUser;
 use crate::db::organizations as orgs;
-use crate::domain::people::Role;
 use crate::error::AppError;
 use crate::reports;
 use crate::startup::AppState;
@@ -31,11 +30,8 @@ pub async fn coverage(
     user: CurrentUser,
     query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(
-        &[Role::Admin, Role::Coordinator, Role::Hr],
-        "coverage_report",
-    )
-    .await?;
+    user.require_any(crate::domain::access::STAFF, "coverage_report")
+        .await?;
     let q = query.into_inner();
     let format = q.format.as_deref().unwrap_or("json").to_ascii_lowercase();
     if !matches!(format.as_str(), "json" | "csv" | "xlsx") {

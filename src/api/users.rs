@@ -14,7 +14,7 @@ use crate::db::organizations as orgs;
 use crate::db::schema::users;
 use crate::db::users::{self as rows, UserRow, UserView};
 use crate::domain::access::{manages_people, may_grant};
-use crate::domain::people::{check_person, CheckedPerson, PersonInput, Role};
+use crate::domain::people::{check_person, CheckedPerson, PersonInput};
 use crate::domain::user_import::{parse_import, ImportError, ImportRow};
 use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
@@ -142,7 +142,7 @@ pub async fn create(
     user: CurrentUser,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Admin, Role::Coordinator, Role::Hr], "create_user")
+    user.require_any(crate::domain::access::STAFF, "create_user")
         .await?;
     let body = body.into_inner();
     let input = PersonInput {
@@ -249,7 +249,7 @@ pub async fn list(
     user: CurrentUser,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Admin, Role::Coordinator, Role::Hr], "list_users")
+    user.require_any(crate::domain::access::STAFF, "list_users")
         .await?;
     let query = query.into_inner();
     let (page, per_page) = paging(query.page, query.per_page)?;
@@ -468,7 +468,7 @@ pub async fn import(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Admin, Role::Coordinator, Role::Hr], "import_users")
+    user.require_any(crate::domain::access::STAFF, "import_users")
         .await?;
     let is_csv = req
         .headers()

@@ -65,11 +65,12 @@ pub fn may_grant(actor_roles: &[Role], granted: &[Role]) -> bool {
     manages && !granted.contains(&Role::Admin)
 }
 
-/// Staff who manage people: coordinators, HR officers, administrators.
+/// Staff who manage people: administrators, coordinators, HR officers.
+pub const STAFF: &[Role] = &[Role::Admin, Role::Coordinator, Role::Hr];
+
+/// Holds one of the [`STAFF`] roles.
 pub fn manages_people(roles: &[Role]) -> bool {
-    roles
-        .iter()
-        .any(|r| matches!(r, Role::Admin | Role::Coordinator | Role::Hr))
+    roles.iter().any(|r| STAFF.contains(r))
 }
 
 /// How an address is counted: IPv4 as is, IPv6 by its /64 network.
