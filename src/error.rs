@@ -184,6 +184,14 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::conflict("Another change happened at the same time; try again.")
             }
+            // A NUL byte that got past the checks of the input: the client's mistake, never a 500.
+            Error::DatabaseError(_, ref info)
+                if info
+                    .message()
+                    .contains("invalid byte sequence for encoding") =>
+            {
+                AppError::BadRequest("Text must not contain the NUL character (U+0000).".into())
+            }
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
                 if info.message().contains("server closed the connection")
                     || info.message().contains("terminating connection") =>

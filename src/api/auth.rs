@@ -18,18 +18,23 @@ use diesel::prelude::*;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
+    #[schema(max_length = 64)]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
+    #[schema(max_length = 200)]
     pub refresh_token: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
+    #[schema(max_length = 1024)]
     pub current_password: String,
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -53,6 +58,32 @@ fn cleared_cookie() -> Cookie<'static> {
     c
 }
 
+/// Starts a password check under the login throttle ([`throttle::begin_attempt`]): 429 when the
+/// account or address is locked; while attempts being checked fill the limit, waits its turn
+/// (without holding a database connection, so the attempts ahead can finish).
+async fn begin_attempt(state: &AppState, username: &str, address: &str) -> Result<i64, AppError> {
+    let started = std::time::Instant::now();
+    loop {
+        let (u, a) = (username.to_string(), address.to_string());
+        let outcome = state
+            .db
+            .run(move |conn| Ok(throttle::begin_attempt(conn, &u, &a)?))
+            .await?;
+        match outcome {
+            Ok(attempt) => return Ok(attempt),
+            Err(throttle::Wait::Locked(retry_after_secs)) => {
+                return Err(AppError::RateLimited { retry_after_secs })
+            }
+            Err(throttle::Wait::Busy) if started.elapsed() >= throttle::BUSY_WAIT => {
+                return Err(AppError::RateLimited {
+                    retry_after_secs: 1,
+                })
+            }
+            Err(throttle::Wait::Busy) => actix_web::rt::time::sleep(throttle::BUSY_POLL).await,
+        }
+    }
+}
+
 /// Signs in. The same 401 for an unknown user and a wrong password, after the same work.
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest,
     responses((status = 200, body = sessions::TokenPair), (status = 401, body = crate::error::ErrorBody),
@@ -68,22 +99,31 @@ pub async fn login(
         username,
         password: given,
     } = body.into_inner();
+    {
+        use crate::domain::text::{check_plain, limits};
+        let errors: Vec<_> = [
+            check_plain("username", &username, limits::USERNAME),
+            check_plain("password", &given, limits::PASSWORD),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+    }
     let username = username.trim().to_lowercase();
-    if username.is_empty() || username.len() > 64 || given.len() > 1024 {
+    if username.is_empty() {
         return Err(AppError::InvalidCredentials);
     }
     let address = client_address(&req);
 
-    let (u, a) = (username.clone(), address.clone());
-    let (attempt, account) = state
+    let attempt = begin_attempt(&state, &username, &address).await?;
+    let u = username.clone();
+    let account = state
         .db
-        .run(move |conn| {
-            let attempt = throttle::begin_attempt(conn, &u, &a)?;
-            let account = user_rows::find_by_username(conn, &u)?;
-            Ok((attempt, account))
-        })
+        .run(move |conn| Ok(user_rows::find_by_username(conn, &u)?))
         .await?;
-    let attempt = attempt.map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
 
     let usable = account.filter(|a| a.active && a.password_hash.is_some());
     let ok = password::verify(
@@ -107,7 +147,7 @@ pub async fn login(
         .db
         .run(move |conn| {
             let Some(account) = usable.filter(|_| ok) else {
-                // the attempt stays recorded as a failure
+                throttle::attempt_failed(conn, attempt)?;
                 AuditEvent::new(None, "login_failed", "user")
                     .from_address(&address)
                     .details(json!({ "username": username }))
@@ -149,7 +189,7 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
     let presented = body.into_inner().refresh_token;
-    if presented.len() > 200 {
+    if presented.len() > crate::domain::text::limits::TOKEN || presented.contains('\0') {
         return Err(AppError::Unauthenticated);
     }
     let secret = state.jwt_secret.clone();
@@ -202,7 +242,8 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRes
 
 /// Changes the caller's password; every other session ends, this one goes on.
 #[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordChange,
-    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody)))]
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -213,13 +254,40 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    check_new_password(&user.username, &new_password).map_err(|e| AppError::Validation(vec![e]))?;
+    check_new_password(&user.username, &new_password).map_err(|e| {
+        // the body names it `new_password`
+        AppError::Validation(vec![crate::error::FieldError::new(
+            "new_password",
+            e.message,
+        )])
+    })?;
+    crate::domain::text::check_plain(
+        "current_password",
+        &current_password,
+        crate::domain::text::limits::PASSWORD,
+    )
+    .map_err(|e| AppError::Validation(vec![e]))?;
+    // guessing the current password is guessing the account's password: the login throttle
+    let attempt = begin_attempt(&state, &user.username, &user.address).await?;
     let id = user.id;
     let current_hash = state
         .db
         .run(move |conn| Ok(user_rows::find(conn, id)?.password_hash))
         .await?;
-    if !password::verify(current_hash, current_password).await? {
+    let right = password::verify(current_hash, current_password).await?;
+    let username = user.username.clone();
+    state
+        .db
+        .run(move |conn| {
+            if right {
+                throttle::forget_attempt(conn, attempt, &username)?;
+            } else {
+                throttle::attempt_failed(conn, attempt)?;
+            }
+            Ok(())
+        })
+        .await?;
+    if !right {
         return Err(AppError::Validation(vec![crate::error::FieldError::new(
             "current_password",
             "is not correct",

@@ -607,12 +607,14 @@ pub fn reissue_certificate(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeBody {
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReissueBody {
+    #[schema(min_length = 1, max_length = 80)]
     pub full_name: Option<String>,
     pub date_of_birth: Option<String>,
 }
@@ -636,13 +638,12 @@ pub async fn revoke(
     id: web::Path<Uuid>,
     body: web::Json<RevokeBody>,
 ) -> Result<HttpResponse, AppError> {
-    let reason = crate::domain::organizations::clean_text(&body.reason);
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::validation(
-            "reason",
-            "must be 1 to 500 characters",
-        ));
-    }
+    use crate::domain::text::{limits, TextRule};
+    let reason = TextRule::line("reason", limits::REVOCATION_REASON)
+        .multiline()
+        .check(&body.reason)
+        .map(|r| crate::domain::organizations::clean_text(&r))
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let (id, actor, public_url, today) = (
         id.into_inner(),
         user.actor(),
@@ -678,7 +679,18 @@ pub async fn reissue(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let full_name = match &body.full_name {
-        Some(n) => Some(FullName::parse(n).map_err(|e| AppError::Validation(vec![e]))?),
+        Some(n) => Some(
+            FullName::parse(n)
+                .and_then(|name| {
+                    crate::domain::text::check_drawable(
+                        "full_name",
+                        name.as_str(),
+                        crate::certificates::pdf::can_draw,
+                    )
+                    .map(|()| name)
+                })
+                .map_err(|e| AppError::Validation(vec![e]))?,
+        ),
         None => None,
     };
     let today = state.today();

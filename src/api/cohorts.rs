@@ -102,24 +102,31 @@ pub struct CohortPage {
 pub struct CreateCohort {
     pub course_id: Uuid,
     pub organization_id: Uuid,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    /// Required for an in-person cohort; printed on its certificates.
+    #[schema(max_length = 150)]
     pub location: String,
     pub mode: String,
     pub capacity: i32,
+    #[schema(max_length = 100)]
     pub campaign: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCohort {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    #[schema(max_length = 150)]
     pub location: Option<String>,
     pub mode: Option<String>,
     pub capacity: Option<i32>,
+    #[schema(max_length = 100)]
     pub campaign: Option<String>,
     pub status: Option<String>,
 }
@@ -146,6 +153,7 @@ pub struct UserRef {
 pub struct CreateSession {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    #[schema(min_length = 1, max_length = 300)]
     pub topic: String,
 }
 
@@ -365,6 +373,13 @@ pub fn cohort_view(
     })
 }
 
+/// The checked text fields of a cohort: title, location, campaign.
+struct CohortText {
+    title: String,
+    location: String,
+    campaign: Option<String>,
+}
+
 fn check_fields(
     title: &str,
     starts_on: NaiveDate,
@@ -372,10 +387,27 @@ fn check_fields(
     location: &str,
     mode: &str,
     capacity: i32,
-) -> Vec<FieldError> {
+    campaign: Option<&str>,
+) -> Result<CohortText, Vec<FieldError>> {
+    use crate::domain::text::{check_drawable, limits, TextRule};
     let mut errors = Vec::new();
-    if title.is_empty() || title.chars().count() > 200 {
-        errors.push(FieldError::new("title", "must be 1 to 200 characters"));
+    let mut text = |rule: TextRule, raw: &str| {
+        rule.check(raw)
+            .map(|t| clean_text(&t))
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default()
+    };
+    let title = text(TextRule::line("title", limits::COHORT_TITLE), title);
+    // printed on certificates, which must always fit and show every character
+    let location = text(
+        TextRule::line("location", limits::COHORT_LOCATION).optional(),
+        location,
+    );
+    let campaign = campaign
+        .map(|c| text(TextRule::line("campaign", limits::CAMPAIGN).optional(), c))
+        .filter(|c| !c.is_empty());
+    if let Err(e) = check_drawable("location", &location, crate::certificates::pdf::can_draw) {
+        errors.push(e);
     }
     if ends_on < starts_on {
         errors.push(FieldError::new("ends_on", "must not be before starts_on"));
@@ -383,17 +415,10 @@ fn check_fields(
     if (ends_on - starts_on).num_days() > 366 {
         errors.push(FieldError::new("ends_on", "a cohort lasts at most a year"));
     }
-    // printed on certificates, which must always fit
-    if location.chars().count() > 150 {
-        errors.push(FieldError::new(
-            "location",
-            "must be at most 150 characters",
-        ));
-    }
     if !matches!(mode, "in_person" | "online") {
         errors.push(FieldError::new("mode", "must be in_person or online"));
     }
-    if mode == "in_person" && location.is_empty() {
+    if mode == "in_person" && location.is_empty() && !errors.iter().any(|e| e.field == "location") {
         errors.push(FieldError::new(
             "location",
             "is required for an in-person cohort",
@@ -402,7 +427,15 @@ fn check_fields(
     if !(1..=10_000).contains(&capacity) {
         errors.push(FieldError::new("capacity", "must be from 1 to 10000"));
     }
-    errors
+    if errors.is_empty() {
+        Ok(CohortText {
+            title,
+            location,
+            campaign,
+        })
+    } else {
+        Err(errors)
+    }
 }
 
 fn audit(
@@ -437,24 +470,20 @@ pub async fn create(
         ("starts_on", Some(body.starts_on)),
         ("ends_on", Some(body.ends_on)),
     ])?;
-    let title = clean_text(&body.title);
-    let location = clean_text(&body.location);
-    let campaign = body
-        .campaign
-        .as_deref()
-        .map(clean_text)
-        .filter(|c| !c.is_empty());
-    let errors = check_fields(
-        &title,
+    let CohortText {
+        title,
+        location,
+        campaign,
+    } = check_fields(
+        &body.title,
         body.starts_on,
         body.ends_on,
-        &location,
+        &body.location,
         &body.mode,
         body.capacity,
-    );
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+        body.campaign.as_deref(),
+    )
+    .map_err(AppError::Validation)?;
     if !user.scope.covers_organization(body.organization_id) {
         return Err(AppError::NotFound);
     }
@@ -665,20 +694,20 @@ pub async fn update(
                 let cohort = rows::cohort_for_update(conn, id)?;
                 let current = status_of(&cohort);
                 require_active(&cohort)?;
-                let title = body.title.as_deref().map(clean_text).unwrap_or_else(|| cohort.title.clone());
-                let location = body.location.as_deref().map(clean_text).unwrap_or_else(|| cohort.location.clone());
                 let mode = body.mode.clone().unwrap_or_else(|| cohort.mode.clone());
                 let starts_on = body.starts_on.unwrap_or(cohort.starts_on);
                 let ends_on = body.ends_on.unwrap_or(cohort.ends_on);
                 let capacity = body.capacity.unwrap_or(cohort.capacity);
-                let campaign = match &body.campaign {
-                    Some(c) => Some(clean_text(c)).filter(|c| !c.is_empty()),
-                    None => cohort.campaign.clone(),
-                };
-                let errors = check_fields(&title, starts_on, ends_on, &location, &mode, capacity);
-                if !errors.is_empty() {
-                    return Err(AppError::Validation(errors));
-                }
+                let CohortText { title, location, campaign } = check_fields(
+                    body.title.as_deref().unwrap_or(&cohort.title),
+                    starts_on,
+                    ends_on,
+                    body.location.as_deref().unwrap_or(&cohort.location),
+                    &mode,
+                    capacity,
+                    body.campaign.as_deref().or(cohort.campaign.as_deref()),
+                )
+                .map_err(AppError::Validation)?;
                 let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
                 if dates_changed {
                     if current == CohortStatus::InProgress {
@@ -860,10 +889,13 @@ pub async fn add_session(
     body: web::Json<CreateSession>,
 ) -> Result<HttpResponse, AppError> {
     let (id, actor, body) = (id.into_inner(), user.actor(), body.into_inner());
-    let topic = clean_text(&body.topic);
-    if topic.is_empty() || topic.chars().count() > 300 {
-        return Err(AppError::validation("topic", "must be 1 to 300 characters"));
-    }
+    let topic = crate::domain::text::check_text(
+        "topic",
+        &body.topic,
+        crate::domain::text::limits::SESSION_TOPIC,
+    )
+    .map(|t| clean_text(&t))
+    .map_err(|e| AppError::Validation(vec![e]))?;
     let result = state
         .db
         .run(move |conn| {

@@ -19,9 +19,12 @@ use crate::startup::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCourse {
+    #[schema(min_length = 2, max_length = 32)]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub tier: String,
+    #[schema(min_length = 1, max_length = 60)]
     pub curriculum_version: String,
     pub required_hours: i32,
     pub min_attendance_percent: i32,
@@ -49,10 +52,22 @@ fn check(body: &CreateCourse) -> Result<(String, String, Tier, String), AppError
             "must be 2 to 32 characters: letters, digits, '-', '_' or '.'",
         ));
     }
-    let title = clean_text(&body.title);
-    if title.is_empty() || title.chars().count() > 200 {
-        errors.push(FieldError::new("title", "must be 1 to 200 characters"));
-    }
+    // both are printed on certificates: no character the font cannot draw
+    let printed = |field: &'static str, raw: &str, max: usize, errors: &mut Vec<FieldError>| {
+        crate::domain::text::check_text(field, raw, max)
+            .and_then(|t| {
+                crate::domain::text::check_drawable(field, &t, crate::certificates::pdf::can_draw)
+                    .map(|()| clean_text(&t))
+            })
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default()
+    };
+    let title = printed(
+        "title",
+        &body.title,
+        crate::domain::text::limits::COURSE_TITLE,
+        &mut errors,
+    );
     let tier = Tier::parse(&body.tier);
     if tier.is_none() {
         errors.push(FieldError::new(
@@ -60,13 +75,12 @@ fn check(body: &CreateCourse) -> Result<(String, String, Tier, String), AppError
             "must be master_trainer or propagandist",
         ));
     }
-    let version = clean_text(&body.curriculum_version);
-    if version.is_empty() || version.chars().count() > 60 {
-        errors.push(FieldError::new(
-            "curriculum_version",
-            "must be 1 to 60 characters",
-        ));
-    }
+    let version = printed(
+        "curriculum_version",
+        &body.curriculum_version,
+        crate::domain::text::limits::CURRICULUM_VERSION,
+        &mut errors,
+    );
     if !(1..=1000).contains(&body.required_hours) {
         errors.push(FieldError::new("required_hours", "must be from 1 to 1000"));
     }

@@ -51,20 +51,30 @@ pub struct OrganizationList {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganization {
+    #[schema(max_length = 32)]
     pub code: String,
+    #[schema(max_length = 150)]
     pub name: String,
     pub kind: String,
     pub parent_id: Option<Uuid>,
+    #[schema(max_length = 2)]
     pub province: Option<String>,
+    #[schema(max_length = 80)]
     pub signer_name: Option<String>,
+    /// One or two lines of at most 40 characters each.
+    #[schema(max_length = 81)]
     pub signer_title: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
+    #[schema(max_length = 150)]
     pub name: Option<String>,
+    #[schema(max_length = 80)]
     pub signer_name: Option<String>,
+    /// One or two lines of at most 40 characters each.
+    #[schema(max_length = 81)]
     pub signer_title: Option<String>,
 }
 
@@ -113,6 +123,10 @@ pub async fn create(
     user.require_any(&[Role::Admin], "create_organization")
         .await?;
     let body = body.into_inner();
+    if let Some(province) = &body.province {
+        crate::domain::text::check_plain("province", province, 2)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+    }
     let (actor, address) = (user.id, user.address.clone());
     let row = state
         .db
@@ -138,6 +152,7 @@ pub async fn create(
                 },
                 parent.as_ref().map(|p| (OrganizationKind::parse(&p.kind), p.province_code.as_deref())),
                 province_known,
+                crate::certificates::pdf::can_draw,
             )
             .map_err(AppError::Validation)?;
             conn.transaction(|conn| {
@@ -188,33 +203,27 @@ pub async fn update(
     user.require_any(&[Role::Admin], "update_organization")
         .await?;
     let body = body.into_inner();
-    use crate::domain::organizations::clean_text;
-    let check = |field: &str, v: Option<String>, max: usize| -> Result<Option<String>, AppError> {
-        match v {
-            Some(s) if s.is_empty() || s.chars().count() > max => Err(AppError::validation(
-                field,
-                format!("must be 1 to {max} characters"),
-            )),
-            other => Ok(other),
-        }
-    };
-    let name = check(
-        "name",
-        body.name.map(|s| clean_text(&s)),
-        crate::domain::organizations::MAX_NAME_CHARS,
-    )?;
+    use crate::certificates::pdf::can_draw;
+    use crate::domain::organizations::{check_name, check_signer_name, check_signer_title};
+    let one = |e| AppError::Validation(vec![e]);
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| check_name(n, can_draw))
+        .transpose()
+        .map_err(one)?;
     let signer_name = body
         .signer_name
         .as_deref()
-        .map(crate::domain::organizations::check_signer_name)
+        .map(|n| check_signer_name(n, can_draw))
         .transpose()
-        .map_err(|e| AppError::Validation(vec![e]))?;
+        .map_err(one)?;
     let signer_title = body
         .signer_title
         .as_deref()
-        .map(crate::domain::organizations::check_signer_title)
+        .map(|t| check_signer_title(t, can_draw))
         .transpose()
-        .map_err(|e| AppError::Validation(vec![e]))?;
+        .map_err(one)?;
     let (actor, address) = (user.id, user.address.clone());
     let row = state
         .db

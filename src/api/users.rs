@@ -13,8 +13,9 @@ use crate::db::audit::AuditEvent;
 use crate::db::organizations as orgs;
 use crate::db::schema::users;
 use crate::db::users::{self as rows, UserRow, UserView};
-use crate::domain::access::{manages_people, may_grant};
+use crate::domain::access::{check_account_change, manages_people, AccountChange, AccountDenial};
 use crate::domain::people::{check_person, CheckedPerson, PersonInput};
+use crate::domain::people::{parse_roles, Role};
 use crate::domain::user_import::{parse_import, ImportError, ImportRow};
 use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
@@ -34,36 +35,47 @@ where
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(min_length = 3, max_length = 64)]
     pub username: String,
+    #[schema(min_length = 1, max_length = 80)]
     pub full_name: String,
     pub organization_id: Uuid,
     pub roles: Vec<String>,
     pub category: String,
     pub date_of_birth: Option<String>,
+    #[schema(min_length = 12, max_length = 12)]
     pub national_id: Option<String>,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 80)]
     pub full_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub date_of_birth: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 12, max_length = 12)]
     pub national_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 254)]
     pub email: Option<Option<String>>,
     pub category: Option<String>,
     pub organization_id: Option<Uuid>,
     pub roles: Option<Vec<String>>,
     pub active: Option<bool>,
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct UserQuery {
+    /// Words of a name or a username, with or without diacritics.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     pub organization_id: Option<Uuid>,
     pub page: Option<i64>,
@@ -133,6 +145,67 @@ fn map_unique(e: diesel::result::Error) -> AppError {
     }
 }
 
+/// The grant rule ([`check_account_change`]) for this caller; the command line acts as an
+/// administrator.
+fn account_rule(
+    actor: &Actor,
+    target: Option<(Uuid, &[Role])>,
+    change: &AccountChange<'_>,
+) -> Result<(), AccountDenial> {
+    check_account_change(
+        actor.id.map(|id| (id, actor.roles.as_slice())),
+        target,
+        change,
+    )
+}
+
+/// The line of an import report for a refused account change.
+fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
+    let message = match denial {
+        AccountDenial::Grant(role) => format!("roles: you may not grant `{}`", role.as_str()),
+        AccountDenial::OwnRoles => "roles: nobody changes their own roles".into(),
+        AccountDenial::OwnAccess => "nobody changes their own access".into(),
+        AccountDenial::Outranked => {
+            "username: this person holds a role you may not grant, so you cannot change them".into()
+        }
+    };
+    ImportError::new(line, message)
+}
+
+/// Before a national ID is written for someone: a caller who keeps hitting IDs held by other
+/// people is probing which IDs exist, and is held back (429) after a few such conflicts.
+fn national_id_probe_wait(conn: &mut PgConnection, actor: &Actor) -> Result<(), AppError> {
+    match actor.id {
+        None => Ok(()),
+        Some(id) => match rows::national_id_conflict_wait(conn, id)? {
+            Some(retry_after_secs) => Err(AppError::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        },
+    }
+}
+
+/// Is this national ID held by someone other than `except`? A conflict is recorded (without the
+/// ID) as an audit event, which the probe limit counts.
+fn national_id_taken(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    national_id: &str,
+    except: Option<Uuid>,
+) -> Result<bool, AppError> {
+    let holder = rows::national_id_holder(conn, national_id)?;
+    let taken = holder.is_some_and(|h| Some(h) != except);
+    if taken {
+        AuditEvent::new(actor.id, "national_id_conflict", "user")
+            .from_address(&actor.address)
+            .record(conn)?;
+    }
+    Ok(taken)
+}
+
+fn national_id_conflict() -> AppError {
+    AppError::conflict("Another person has this national id.")
+}
+
 #[utoipa::path(post, path = "/api/v1/users", request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 400, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
@@ -155,9 +228,16 @@ pub async fn create(
         roles: body.roles,
         password: body.password,
     };
-    let person = check_person(&input, today()).map_err(AppError::Validation)?;
-    if !may_grant(&user.roles, &person.roles) {
-        return user.denied("grant_admin").await;
+    let person = check_person(&input, today(), crate::certificates::pdf::can_draw)
+        .map_err(AppError::Validation)?;
+    let actor = user.actor();
+    let change = AccountChange {
+        new_roles: Some(&person.roles),
+        password: person.password.is_some(),
+        ..Default::default()
+    };
+    if let Err(denial) = account_rule(&actor, None, &change) {
+        return user.denied(denial.action()).await;
     }
     if !user.scope.covers_organization(body.organization_id) {
         return Err(AppError::NotFound);
@@ -166,11 +246,16 @@ pub async fn create(
         Some(p) => Some(password::hash(p.clone()).await?),
         None => None,
     };
-    let actor = user.actor();
     let org = body.organization_id;
     let view = state
         .db
         .run(move |conn| {
+            if let Some(nid) = &person.national_id {
+                national_id_probe_wait(conn, &actor)?;
+                if national_id_taken(conn, &actor, nid.as_str(), None)? {
+                    return Err(national_id_conflict());
+                }
+            }
             conn.transaction(|conn| {
                 orgs::find(conn, org)?;
                 let row = insert_person(conn, &person, org, hash)?;
@@ -253,6 +338,10 @@ pub async fn list(
         .await?;
     let query = query.into_inner();
     let (page, per_page) = paging(query.page, query.per_page)?;
+    if let Some(q) = &query.q {
+        crate::domain::text::check_plain("q", q, crate::domain::text::limits::SEARCH)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+    }
     if let Some(org) = query.organization_id {
         if !user.scope.covers_organization(org) {
             return Err(AppError::NotFound);
@@ -354,9 +443,18 @@ pub async fn update(
     if !manages_people(&user.roles) {
         return user.denied("update_user").await;
     }
-    if !may_grant(&user.roles, &current_roles) {
-        // only an administrator changes an administrator
-        return user.denied("update_admin").await;
+    // the grant rule first: whether the caller may touch this person at all, before any field
+    let asked_roles = body.roles.as_deref().and_then(|r| parse_roles(r).ok());
+    let early = AccountChange {
+        new_roles: asked_roles
+            .as_deref()
+            .filter(|r| *r != current_roles.as_slice()),
+        password: body.password.is_some(),
+        active: body.active.is_some_and(|a| a != current.active),
+        profile: touches_profile(&body),
+    };
+    if let Err(denial) = account_rule(&actor, Some((id, &current_roles)), &early) {
+        return user.denied(denial.action()).await;
     }
     let input = PersonInput {
         username: current.username.clone(),
@@ -388,9 +486,15 @@ pub async fn update(
         }),
         password: body.password.clone(),
     };
-    let person = check_person(&input, today()).map_err(AppError::Validation)?;
-    if !may_grant(&user.roles, &person.roles) {
-        return user.denied("grant_admin").await;
+    let person = check_person(&input, today(), crate::certificates::pdf::can_draw)
+        .map_err(AppError::Validation)?;
+    let roles_changed = person.roles != current_roles;
+    let change = AccountChange {
+        new_roles: roles_changed.then_some(person.roles.as_slice()),
+        ..early
+    };
+    if let Err(denial) = account_rule(&actor, Some((id, &current_roles)), &change) {
+        return user.denied(denial.action()).await;
     }
     let organization_id = body.organization_id.unwrap_or(current.organization_id);
     if !user.scope.covers_organization(organization_id) {
@@ -402,10 +506,20 @@ pub async fn update(
     };
     let deactivate = body.active == Some(false) && current.active;
     let active = body.active.unwrap_or(current.active);
-    let roles_changed = person.roles != current_roles;
+    let new_national_id = person
+        .national_id
+        .as_ref()
+        .map(|n| n.as_str().to_string())
+        .filter(|n| Some(n) != current.national_id.as_ref());
     let view = state
         .db
         .run(move |conn| {
+            if let Some(nid) = &new_national_id {
+                national_id_probe_wait(conn, &actor)?;
+                if national_id_taken(conn, &actor, nid, Some(id))? {
+                    return Err(national_id_conflict());
+                }
+            }
             conn.transaction(|conn| {
                 orgs::find(conn, organization_id)?;
                 update_person(conn, id, &person, organization_id)?;
@@ -420,7 +534,7 @@ pub async fn update(
                 if roles_changed {
                     rows::set_roles(conn, id, &person.roles)?;
                 }
-                // deactivation, a new password or fewer rights end every session at once
+                // deactivation, a new password or other rights end every session at once
                 if deactivate || hash.is_some() || roles_changed {
                     rows::end_sessions(conn, id)?;
                 }
@@ -430,6 +544,10 @@ pub async fn update(
                     .details(json!({
                         "fields": changed_fields(&body),
                         "deactivated": deactivate,
+                        "roles": roles_changed.then(|| json!({
+                            "from": current_roles,
+                            "to": person.roles,
+                        })),
                     }))
                     .record(conn)?;
                 let row = rows::find(conn, id)?;
@@ -438,6 +556,16 @@ pub async fn update(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Does a PATCH change anything about the person besides roles, password and access?
+fn touches_profile(body: &UpdateUser) -> bool {
+    body.full_name.is_some()
+        || body.date_of_birth.is_some()
+        || body.national_id.is_some()
+        || body.email.is_some()
+        || body.category.is_some()
+        || body.organization_id.is_some()
 }
 
 /// Names of the fields a PATCH touched (for the audit trail; never their values).
@@ -493,7 +621,10 @@ pub fn import_file(
     actor: &Actor,
     bytes: &[u8],
 ) -> Result<ImportReport, AppError> {
-    let (parsed, errors) = parse_import(bytes, today());
+    let (parsed, errors) = parse_import(bytes, today(), crate::certificates::pdf::can_draw);
+    if parsed.iter().any(|r| r.person.national_id.is_some()) {
+        national_id_probe_wait(conn, actor)?;
+    }
     conn.transaction(|conn| apply_import(conn, actor, &parsed, errors))
 }
 
@@ -505,7 +636,9 @@ fn apply_import(
     parsed: &[ImportRow],
     mut errors: Vec<ImportError>,
 ) -> Result<ImportReport, AppError> {
-    let mut plan: Vec<(&ImportRow, Uuid, Option<UserRow>)> = Vec::new();
+    // each row with its organisation and, for a person already known, their row and roles
+    type Planned<'a> = (&'a ImportRow, Uuid, Option<(UserRow, Vec<Role>)>);
+    let mut plan: Vec<Planned> = Vec::new();
     for row in parsed {
         let line = row.line;
         let org = orgs::find_by_code(conn, &row.organization_code)?;
@@ -519,14 +652,8 @@ fn apply_import(
             ));
             continue;
         };
-        if !may_grant(&actor.roles, &row.person.roles) {
-            errors.push(ImportError::new(
-                line,
-                "roles: only an administrator grants admin",
-            ));
-            continue;
-        }
         let existing = rows::find_by_username(conn, row.person.username.as_str())?;
+        let mut roles_before = None;
         if let Some(existing) = &existing {
             if !actor
                 .scope
@@ -535,24 +662,31 @@ fn apply_import(
                 errors.push(ImportError::new(line, "username: this username is taken"));
                 continue;
             }
-            let roles = rows::roles_of(conn, &[existing.id])?
+            let held = rows::roles_of(conn, &[existing.id])?
                 .remove(&existing.id)
                 .unwrap_or_default();
-            if !may_grant(&actor.roles, &roles) {
-                errors.push(ImportError::new(
-                    line,
-                    "username: only an administrator changes an administrator",
-                ));
+            let change = AccountChange {
+                new_roles: Some(row.person.roles.as_slice()).filter(|r| *r != held.as_slice()),
+                profile: true,
+                ..Default::default()
+            };
+            if let Err(denial) = account_rule(actor, Some((existing.id, &held)), &change) {
+                errors.push(denial_line(line, denial));
+                continue;
+            }
+            roles_before = Some(held);
+        } else {
+            let change = AccountChange {
+                new_roles: Some(&row.person.roles),
+                ..Default::default()
+            };
+            if let Err(denial) = account_rule(actor, None, &change) {
+                errors.push(denial_line(line, denial));
                 continue;
             }
         }
         if let Some(nid) = &row.person.national_id {
-            let holder: Option<Uuid> = users::table
-                .filter(users::national_id.eq(nid.as_str()))
-                .select(users::id)
-                .first(conn)
-                .optional()?;
-            if holder.is_some_and(|h| Some(h) != existing.as_ref().map(|e| e.id)) {
+            if national_id_taken(conn, actor, nid.as_str(), existing.as_ref().map(|e| e.id))? {
                 errors.push(ImportError::new(
                     line,
                     "national_id: another person has this national id",
@@ -560,7 +694,11 @@ fn apply_import(
                 continue;
             }
         }
-        plan.push((row, org.id, existing));
+        plan.push((
+            row,
+            org.id,
+            existing.map(|e| (e, roles_before.unwrap_or_default())),
+        ));
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
@@ -578,9 +716,22 @@ fn apply_import(
                 insert_person(conn, person, org_id, None)?;
                 created += 1;
             }
-            Some(existing) => {
+            Some((existing, roles_before)) => {
                 update_person(conn, existing.id, person, org_id)?;
-                rows::set_roles(conn, existing.id, &person.roles)?;
+                if person.roles != roles_before {
+                    // other rights: the person signs in again, as after a PATCH
+                    rows::set_roles(conn, existing.id, &person.roles)?;
+                    rows::end_sessions(conn, existing.id)?;
+                    AuditEvent::new(actor.id, "user_updated", "user")
+                        .object(existing.id)
+                        .from_address(&actor.address)
+                        .details(json!({
+                            "fields": ["roles"],
+                            "via": "import",
+                            "roles": { "from": roles_before, "to": person.roles },
+                        }))
+                        .record(conn)?;
+                }
                 updated += 1;
             }
         }

@@ -139,11 +139,9 @@ pub fn rotate(
             return Err(AppError::Unauthenticated);
         };
         if used_at.is_some() {
-            // a rotated token came back: someone else holds the family
-            diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
-                .filter(refresh_tokens::revoked_at.is_null())
-                .set(refresh_tokens::revoked_at.eq(Utc::now()))
-                .execute(conn)?;
+            // a rotated token came back: someone else holds the family, so the whole session
+            // ends, its access tokens with its refresh tokens
+            end(conn, family)?;
             crate::db::audit::AuditEvent::new(Some(user_id), "refresh_token_reused", "user")
                 .object(user_id)
                 .record(conn)?;

@@ -26,39 +26,94 @@ pub fn retry_after(failures: &[DateTime<Utc>], limit: usize, now: DateTime<Utc>)
     Some(wait as u64)
 }
 
-/// The wait imposed on this username or address, if any.
-pub fn check(conn: &mut PgConnection, username: &str, address: &str) -> QueryResult<Option<u64>> {
-    let since = Utc::now() - Duration::minutes(WINDOW_MINUTES);
-    let by_account: Vec<DateTime<Utc>> = login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::failed_at.gt(since))
-        .order(login_failures::failed_at.desc())
-        .limit(ACCOUNT_LIMIT as i64)
-        .select(login_failures::failed_at)
-        .load(conn)?;
-    let by_address: Vec<DateTime<Utc>> = login_failures::table
-        .filter(login_failures::address.eq(address))
-        .filter(login_failures::failed_at.gt(since))
-        .order(login_failures::failed_at.desc())
-        .limit(ADDRESS_LIMIT as i64)
-        .select(login_failures::failed_at)
-        .load(conn)?;
-    let now = Utc::now();
-    Ok(retry_after(&by_account, ACCOUNT_LIMIT, now)
-        .into_iter()
-        .chain(retry_after(&by_address, ADDRESS_LIMIT, now))
-        .max())
+/// A pending attempt older than this is counted as a failure: its process died mid-check.
+const PENDING_STALE_SECS: i64 = 30;
+
+/// Why an attempt may not go ahead now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Too many failures: locked for this many seconds.
+    Locked(u64),
+    /// Failures and attempts still being checked fill the limit: try again in a moment, when
+    /// those have an outcome.
+    Busy,
 }
 
-/// Starts a login attempt: under a per-account and per-address lock, checks the recent failures
-/// and, when the attempt may go ahead, records it as a failure *before* the password is checked,
-/// so parallel guesses count against each other. A successful login then removes it
-/// ([`forget_attempt`]). `Err(seconds)` is the wait imposed.
+/// An attempt's instant and whether its password is still being checked.
+type Attempt = (DateTime<Utc>, bool);
+
+/// Failures and pending attempts within the window for one key (account or address).
+fn judge(rows: &[Attempt], limit: usize, now: DateTime<Utc>) -> Option<Wait> {
+    let stale = now - Duration::seconds(PENDING_STALE_SECS);
+    let (in_flight, settled): (Vec<&Attempt>, Vec<&Attempt>) = rows
+        .iter()
+        .partition(|(at, pending)| *pending && *at >= stale);
+    let mut failures: Vec<DateTime<Utc>> = settled.into_iter().map(|r| r.0).collect();
+    failures.sort_by(|a, b| b.cmp(a));
+    if let Some(wait) = retry_after(&failures, limit, now) {
+        return Some(Wait::Locked(wait));
+    }
+    let window = Duration::minutes(WINDOW_MINUTES);
+    let counted = failures.iter().filter(|t| now - **t < window).count();
+    (counted + in_flight.len() >= limit).then_some(Wait::Busy)
+}
+
+fn recent(
+    conn: &mut PgConnection,
+    by_username: Option<&str>,
+    by_address: Option<&str>,
+    limit: usize,
+) -> QueryResult<Vec<(DateTime<Utc>, bool)>> {
+    let since = Utc::now() - Duration::minutes(WINDOW_MINUTES);
+    let mut q = login_failures::table
+        .filter(login_failures::failed_at.gt(since))
+        .into_boxed();
+    if let Some(u) = by_username {
+        q = q.filter(login_failures::username.eq(u.to_string()));
+    }
+    if let Some(a) = by_address {
+        q = q.filter(login_failures::address.eq(a.to_string()));
+    }
+    // every pending attempt counts, plus enough of the newest to judge the limit
+    q.order(login_failures::failed_at.desc())
+        .limit((limit * 2) as i64)
+        .select((login_failures::failed_at, login_failures::pending))
+        .load(conn)
+}
+
+/// The wait imposed on this username or address, if any.
+pub fn check(conn: &mut PgConnection, username: &str, address: &str) -> QueryResult<Option<Wait>> {
+    let now = Utc::now();
+    let by_account = recent(conn, Some(username), None, ACCOUNT_LIMIT)?;
+    let by_address = recent(conn, None, Some(address), ADDRESS_LIMIT)?;
+    let waits = [
+        judge(&by_account, ACCOUNT_LIMIT, now),
+        judge(&by_address, ADDRESS_LIMIT, now),
+    ];
+    let locked = waits
+        .iter()
+        .filter_map(|w| match w {
+            Some(Wait::Locked(s)) => Some(*s),
+            _ => None,
+        })
+        .max();
+    Ok(match locked {
+        Some(s) => Some(Wait::Locked(s)),
+        None => waits.into_iter().flatten().next(),
+    })
+}
+
+/// Starts a password check (a login, or the current password of a change): under a per-account
+/// and per-address lock, checks the recent failures and the attempts still being checked and,
+/// when the attempt may go ahead, records it as *pending* before the password is checked, so
+/// parallel guesses count against each other. [`attempt_failed`] turns it into a failure;
+/// [`forget_attempt`] removes it after a right password. Only failures lock an account, so
+/// several right passwords at once all get through (after waiting their turn at most).
 pub fn begin_attempt(
     conn: &mut PgConnection,
     username: &str,
     address: &str,
-) -> QueryResult<Result<i64, u64>> {
+) -> QueryResult<Result<i64, Wait>> {
     use diesel::sql_types::Text;
     conn.transaction(|conn| {
         // always the account first, then the address: no two attempts wait on each other in a cycle
@@ -77,6 +132,7 @@ pub fn begin_attempt(
             .values((
                 login_failures::username.eq(username),
                 login_failures::address.eq(address),
+                login_failures::pending.eq(true),
             ))
             .returning(login_failures::id)
             .get_result(conn)?;
@@ -89,15 +145,37 @@ pub fn begin_attempt(
     })
 }
 
+/// How long an attempt waits its turn behind attempts still being checked before it is refused.
+pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often it looks again meanwhile.
+pub const BUSY_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The password was wrong: the attempt is a failure from now on.
+pub fn attempt_failed(conn: &mut PgConnection, attempt: i64) -> QueryResult<()> {
+    diesel::update(login_failures::table.find(attempt))
+        .set((
+            login_failures::pending.eq(false),
+            login_failures::failed_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The attempt succeeded: it was no failure, and the account's earlier failures are forgiven.
 pub fn forget_attempt(conn: &mut PgConnection, attempt: i64, username: &str) -> QueryResult<()> {
     diesel::delete(login_failures::table.find(attempt)).execute(conn)?;
     clear_account(conn, username)
 }
 
+/// Forgets the account's failures (and only its settled ones: attempts of others still being
+/// checked stay counted).
 pub fn clear_account(conn: &mut PgConnection, username: &str) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))
-        .execute(conn)?;
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::username.eq(username))
+            .filter(login_failures::pending.eq(false)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -179,6 +257,29 @@ mod tests {
         let wait = retry_after(&f, ACCOUNT_LIMIT, now).unwrap();
         // oldest counted is 5 minutes old: 10 minutes left
         assert!((595..=600).contains(&wait), "{wait}");
+    }
+
+    #[test]
+    fn attempts_being_checked_make_the_next_wait_but_never_lock() {
+        let now = Utc::now();
+        let pending = vec![(now - Duration::seconds(1), true); ACCOUNT_LIMIT];
+        assert_eq!(judge(&pending, ACCOUNT_LIMIT, now), Some(Wait::Busy));
+        let some = vec![(now - Duration::seconds(1), true); ACCOUNT_LIMIT - 1];
+        assert_eq!(judge(&some, ACCOUNT_LIMIT, now), None);
+        let mut mixed = vec![(now - Duration::minutes(1), false); ACCOUNT_LIMIT - 1];
+        mixed.push((now, true));
+        assert_eq!(judge(&mixed, ACCOUNT_LIMIT, now), Some(Wait::Busy));
+    }
+
+    #[test]
+    fn failures_lock_and_a_stale_pending_attempt_counts_as_one() {
+        let now = Utc::now();
+        let mut rows = vec![(now - Duration::minutes(1), false); ACCOUNT_LIMIT - 1];
+        rows.push((now - Duration::seconds(PENDING_STALE_SECS + 5), true));
+        assert!(matches!(
+            judge(&rows, ACCOUNT_LIMIT, now),
+            Some(Wait::Locked(_))
+        ));
     }
 
     #[test]

@@ -308,6 +308,26 @@ fn fonts() -> Result<&'static Fonts, PdfError> {
         .map_err(|name| PdfError::Font(name))
 }
 
+/// Can every face of the certificate font draw `c`, in the case it is printed in (names are
+/// printed upper-cased)? Text refused here would otherwise print as an empty box.
+pub fn can_draw(c: char) -> bool {
+    let Ok(fonts) = fonts() else {
+        // the embedded fonts always parse (a unit test proves it); rendering reports it if not
+        return true;
+    };
+    let has = |c: char| {
+        [Face::Regular, Face::Bold, Face::Italic]
+            .into_iter()
+            .all(|face| {
+                fonts
+                    .get(face)
+                    .lookup_glyph_index(u32::from(c))
+                    .is_some_and(|g| g != 0)
+            })
+    };
+    has(c) && c.to_uppercase().all(has)
+}
+
 /// Advance width of `text` in mm, from the font's `hmtx` (the same widths the PDF declares).
 fn text_width(font: &ParsedFont, size_pt: f32, text: &str) -> f32 {
     let units_per_em = f32::from(font.font_metrics.units_per_em.max(1));

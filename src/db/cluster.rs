@@ -27,6 +27,10 @@ const REUSE_WAIT_SECS: u64 = 15;
 const LOG_TAIL_LINES: usize = 20;
 
 /// Seconds `pg_ctl start/stop -w` may wait before giving up.
+/// Server settings that keep personal data out of PostgreSQL's own log.
+pub const PRIVATE_LOG_SETTINGS: &str =
+    "-c log_error_verbosity=terse -c log_min_error_statement=panic";
+
 const PG_CTL_TIMEOUT_SECS: &str = "60";
 
 #[derive(Debug)]
@@ -341,10 +345,14 @@ impl PostgresCluster {
         // pg_ctl pastes -o into a `/bin/sh -c` command line, hence the quoting.
         // listen_addresses='' turns TCP off: only the socket is reachable.
         let socket_dir = require_utf8(&self.socket_dir)?;
+        // The log must never carry personal data: a duplicate-key error's DETAIL names the value
+        // (a national ID), and a failing statement is logged with its text. `terse` drops DETAIL,
+        // HINT, QUERY and CONTEXT; `log_min_error_statement = panic` stops statements being logged.
         let mut opts = format!(
-            "-c listen_addresses='' -p {} -k {}",
+            "-c listen_addresses='' -p {} -k {} {}",
             self.port,
-            sh_quote(socket_dir)
+            sh_quote(socket_dir),
+            PRIVATE_LOG_SETTINGS
         );
         if profile == Profile::Throwaway {
             opts.push_str(

@@ -138,6 +138,7 @@ diesel::table! {
         username -> Text,
         address -> Text,
         failed_at -> Timestamptz,
+        pending -> Bool,
     }
 }
 

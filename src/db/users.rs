@@ -165,3 +165,33 @@ pub fn end_sessions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
     .execute(conn)?;
     Ok(())
 }
+
+/// Who holds this national ID, if anyone.
+pub fn national_id_holder(conn: &mut PgConnection, national_id: &str) -> QueryResult<Option<Uuid>> {
+    users::table
+        .filter(users::national_id.eq(national_id))
+        .select(users::id)
+        .first(conn)
+        .optional()
+}
+
+/// National-ID conflicts one person may run into within the throttling window before further
+/// attempts that carry a national ID wait: enough for honest typing mistakes, too few to probe
+/// which IDs exist.
+pub const NATIONAL_ID_CONFLICT_LIMIT: usize = 5;
+
+/// The wait (seconds) imposed on `actor` for their recent national-ID conflicts, if any.
+pub fn national_id_conflict_wait(conn: &mut PgConnection, actor: Uuid) -> QueryResult<Option<u64>> {
+    use super::schema::audit_events;
+    use crate::auth::throttle::{retry_after, WINDOW_MINUTES};
+    let now = Utc::now();
+    let recent: Vec<DateTime<Utc>> = audit_events::table
+        .filter(audit_events::actor_id.eq(actor))
+        .filter(audit_events::occurred_at.gt(now - chrono::Duration::minutes(WINDOW_MINUTES)))
+        .filter(audit_events::action.eq("national_id_conflict"))
+        .order(audit_events::occurred_at.desc())
+        .limit(NATIONAL_ID_CONFLICT_LIMIT as i64)
+        .select(audit_events::occurred_at)
+        .load(conn)?;
+    Ok(retry_after(&recent, NATIONAL_ID_CONFLICT_LIMIT, now))
+}

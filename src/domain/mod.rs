@@ -3,5 +3,6 @@ pub mod access;
 pub mod certificates;
 pub mod organizations;
 pub mod people;
+pub mod text;
 pub mod training;
 pub mod user_import;

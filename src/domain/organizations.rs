@@ -2,6 +2,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::text;
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,45 @@ impl OrganizationKind {
     }
 }
 
+/// Is this an organisation code: 2 to 32 upper-case letters, digits or '-', starting with a
+/// letter or digit?
+pub fn is_code(code: &str) -> bool {
+    (2..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        && code
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// A text printed on certificates (a name, a signer, a title): no forbidden character, and none
+/// the certificate font cannot draw.
+fn check_printed(
+    field: &'static str,
+    s: &str,
+    drawable: fn(char) -> bool,
+) -> Result<(), FieldError> {
+    if let Some(c) = s.chars().find(|&c| text::is_forbidden(c, false)) {
+        return Err(FieldError::new(
+            field,
+            format!("must not contain the character {}", text::describe(c)),
+        ));
+    }
+    text::check_drawable(field, s, drawable)
+}
+
+/// An organisation's name: 1 to 150 characters that the certificate font can draw.
+pub fn check_name(raw: &str, drawable: fn(char) -> bool) -> Result<String, FieldError> {
+    check_printed("name", raw, drawable)?;
+    let name = clean_text(raw);
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldError::new("name", "must be 1 to 150 characters"));
+    }
+    Ok(name)
+}
+
 /// NFC, trimmed, inner whitespace collapsed.
 pub fn clean_text(s: &str) -> String {
     let nfc: String = s.nfc().collect();
@@ -56,7 +96,8 @@ pub fn clean_title(s: &str) -> String {
 pub const MAX_NAME_CHARS: usize = 150;
 
 /// Who signs: a person's name, at most 80 characters.
-pub fn check_signer_name(raw: &str) -> Result<String, FieldError> {
+pub fn check_signer_name(raw: &str, drawable: fn(char) -> bool) -> Result<String, FieldError> {
+    check_printed("signer_name", raw, drawable)?;
     let s = clean_text(raw);
     if s.is_empty() || s.chars().count() > 80 {
         return Err(FieldError::new("signer_name", "must be 1 to 80 characters"));
@@ -66,7 +107,13 @@ pub fn check_signer_name(raw: &str) -> Result<String, FieldError> {
 
 /// The signer's title: one line, or two when signing on behalf (`KT. GIÁM ĐỐC` / `PHÓ GIÁM ĐỐC`),
 /// each at most 40 characters.
-pub fn check_signer_title(raw: &str) -> Result<String, FieldError> {
+pub fn check_signer_title(raw: &str, drawable: fn(char) -> bool) -> Result<String, FieldError> {
+    // its one line break is the only control character it may hold
+    check_printed(
+        "signer_title",
+        &raw.replace("\r\n", "\n").replace('\n', " "),
+        drawable,
+    )?;
     let s = clean_title(raw);
     let lines: Vec<&str> = s.lines().collect();
     if lines.is_empty() || lines.len() > 2 || lines.iter().any(|l| l.chars().count() > 40) {
@@ -104,27 +151,19 @@ pub fn check_new_organization(
     new: NewOrganization<'_>,
     parent: Option<(Option<OrganizationKind>, Option<&str>)>,
     province_known: bool,
+    drawable: fn(char) -> bool,
 ) -> Result<CheckedOrganization, Vec<FieldError>> {
     let mut errors = Vec::new();
     let code = new.code.trim().to_uppercase();
-    let code_ok = (2..=32).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
-        && code
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
-    if !code_ok {
+    if !is_code(&code) {
         errors.push(FieldError::new(
             "code",
             "must be 2 to 32 characters: letters, digits or '-'",
         ));
     }
-    let name = clean_text(new.name);
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new("name", "must be 1 to 150 characters"));
-    }
+    let name = check_name(new.name, drawable)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
     let kind = OrganizationKind::parse(new.kind);
     match kind {
         None => errors.push(FieldError::new(
@@ -174,7 +213,7 @@ pub fn check_new_organization(
         }
         _ => {}
     }
-    let signer_name = match new.signer_name.map(check_signer_name) {
+    let signer_name = match new.signer_name.map(|n| check_signer_name(n, drawable)) {
         Some(Err(e)) => {
             errors.push(e);
             None
@@ -182,7 +221,7 @@ pub fn check_new_organization(
         Some(Ok(s)) => Some(s),
         None => None,
     };
-    let signer_title = match new.signer_title.map(check_signer_title) {
+    let signer_title = match new.signer_title.map(|t| check_signer_title(t, drawable)) {
         Some(Err(e)) => {
             errors.push(e);
             None
@@ -224,6 +263,7 @@ mod tests {
             new("unit", None),
             Some((Some(OrganizationKind::Branch), Some("01"))),
             true,
+            |_| true,
         )
         .unwrap();
         assert_eq!(ok.code, "HN-HOANKIEM");
@@ -237,6 +277,7 @@ mod tests {
             new("unit", Some("79")),
             Some((Some(OrganizationKind::Branch), Some("01"))),
             true,
+            |_| true,
         )
         .unwrap_err();
         assert_eq!(err[0].field, "province");
@@ -248,6 +289,7 @@ mod tests {
             new("branch", Some("01")),
             Some((Some(OrganizationKind::StateAgency), None)),
             true,
+            |_| true,
         )
         .unwrap_err();
         assert_eq!(err[0].field, "parent_id");
@@ -255,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_second_state_agency_cannot_be_created() {
-        assert!(check_new_organization(new("state_agency", None), None, true).is_err());
+        assert!(check_new_organization(new("state_agency", None), None, true, |_| true).is_err());
     }
 
     #[test]

@@ -28,14 +28,20 @@ impl FullName {
                 format!("must be at most {} characters", Self::MAX_CHARS),
             ));
         }
-        if collapsed
+        if let Some(c) = collapsed
             .chars()
-            .any(|c| c.is_control() || c.is_ascii_digit())
+            .find(|&c| crate::domain::text::is_forbidden(c, false))
         {
             return Err(FieldError::new(
                 "full_name",
-                "must not contain digits or control characters",
+                format!(
+                    "must not contain the character {}",
+                    crate::domain::text::describe(c)
+                ),
             ));
+        }
+        if collapsed.chars().any(|c| c.is_ascii_digit()) {
+            return Err(FieldError::new("full_name", "must not contain digits"));
         }
         Ok(FullName(collapsed))
     }
@@ -237,6 +243,12 @@ pub fn check_new_password(username: &str, password: &str) -> Result<(), FieldErr
             "must be at most 128 characters",
         ));
     }
+    if password.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "password",
+            "must not contain control characters",
+        ));
+    }
     if password.trim().to_lowercase() == username.trim().to_lowercase() {
         return Err(FieldError::new("password", "must not be the username"));
     }
@@ -249,7 +261,7 @@ pub fn check_email(raw: &str) -> Result<String, FieldError> {
     let mut parts = s.split('@');
     let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
         if !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.'))
-        && !s.chars().any(char::is_whitespace)
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
         && s.len() <= 254;
     if ok {
         Ok(s.to_string())
@@ -396,16 +408,22 @@ pub fn parse_roles(raw: &[String]) -> Result<Vec<Role>, FieldError> {
     Ok(roles)
 }
 
-/// Checks every field, reporting all problems at once.
+/// Checks every field, reporting all problems at once. `drawable` says whether the certificate
+/// font has a glyph for a character: a name that could not be printed is refused here, naming
+/// the character.
 pub fn check_person(
     input: &PersonInput,
     today: NaiveDate,
+    drawable: fn(char) -> bool,
 ) -> Result<CheckedPerson, Vec<FieldError>> {
     let mut errors = Vec::new();
     let username = Username::parse(&input.username)
         .map_err(|e| errors.push(e))
         .ok();
     let full_name = FullName::parse(&input.full_name)
+        .and_then(|n| {
+            crate::domain::text::check_drawable("full_name", n.as_str(), drawable).map(|()| n)
+        })
         .map_err(|e| errors.push(e))
         .ok();
     let date_of_birth = match input.date_of_birth.as_deref().map(str::trim) {
@@ -477,7 +495,7 @@ mod person_tests {
 
     #[test]
     fn a_complete_person_passes() {
-        let p = check_person(&input(), today()).unwrap();
+        let p = check_person(&input(), today(), |_| true).unwrap();
         assert_eq!(p.roles, vec![Role::Trainee]);
         assert_eq!(p.national_id.unwrap().as_str(), "001185012345");
     }
@@ -489,7 +507,7 @@ mod person_tests {
         i.category = "boss".into();
         i.roles = vec!["king".into()];
         i.date_of_birth = Some("12/04/1985".into());
-        let fields: Vec<String> = check_person(&i, today())
+        let fields: Vec<String> = check_person(&i, today(), |_| true)
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
@@ -504,7 +522,7 @@ mod person_tests {
     fn cccd_must_agree_with_the_birth_year() {
         let mut i = input();
         i.date_of_birth = Some("1990-01-01".into());
-        let errors = check_person(&i, today()).unwrap_err();
+        let errors = check_person(&i, today(), |_| true).unwrap_err();
         assert_eq!(errors[0].field, "national_id");
     }
 

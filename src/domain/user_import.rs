@@ -56,7 +56,11 @@ fn split_roles(cell: &str) -> Vec<String> {
 /// Parses and checks a whole file: the rows that passed and every problem with its line. Any
 /// problem anywhere fails the whole file, but the good rows are still checked against the
 /// database so the caller hears of every problem at once.
-pub fn parse_import(bytes: &[u8], today: NaiveDate) -> (Vec<ImportRow>, Vec<ImportError>) {
+pub fn parse_import(
+    bytes: &[u8],
+    today: NaiveDate,
+    drawable: fn(char) -> bool,
+) -> (Vec<ImportRow>, Vec<ImportError>) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -130,7 +134,7 @@ pub fn parse_import(bytes: &[u8], today: NaiveDate) -> (Vec<ImportRow>, Vec<Impo
             password: None,
         };
         let organization_code = cell("organization_code").to_uppercase();
-        match check_person(&input, today) {
+        match check_person(&input, today, drawable) {
             Err(field_errors) => {
                 for e in field_errors {
                     errors.push(ImportError::new(
@@ -144,6 +148,13 @@ pub fn parse_import(bytes: &[u8], today: NaiveDate) -> (Vec<ImportRow>, Vec<Impo
                     errors.push(ImportError::new(
                         line,
                         "organization_code: must not be empty",
+                    ));
+                    continue;
+                }
+                if !super::organizations::is_code(&organization_code) {
+                    errors.push(ImportError::new(
+                        line,
+                        "organization_code: is not an organisation code (letters, digits or '-')",
                     ));
                     continue;
                 }
@@ -194,7 +205,7 @@ mod tests {
             "{HEADER}hang.nt,Nguyễn Thị Hằng,1985-04-12,001185012345,,BHXH-HN,civil_servant,trainee\n\
              tuan.lv,Lê Văn Tuấn,,,tuan@example.vn,hn-badinh,official,\"trainee;hr\"\n"
         );
-        let (rows, errors) = parse_import(csv.as_bytes(), today());
+        let (rows, errors) = parse_import(csv.as_bytes(), today(), |_| true);
         assert!(errors.is_empty());
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 2);
@@ -209,7 +220,7 @@ mod tests {
             "{HEADER}hang.nt,Nguyễn Thị Hằng,1985-04-12,,,BHXH-HN,civil_servant,trainee\n\
              tuan.lv,Lê Văn Tuấn,1978-08-25,001285012345,,BHXH-HN,official,trainee\n"
         );
-        let errors = parse_import(csv.as_bytes(), today()).1;
+        let errors = parse_import(csv.as_bytes(), today(), |_| true).1;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 3);
         assert!(errors[0].message.starts_with("national_id"));
@@ -221,13 +232,13 @@ mod tests {
             "{HEADER}hang.nt,Nguyễn Thị Hằng,,,,BHXH-HN,civil_servant,trainee\n\
              hang.nt,Nguyễn Thị Hằng,,,,BHXH-HN,civil_servant,trainee\n"
         );
-        let errors = parse_import(csv.as_bytes(), today()).1;
+        let errors = parse_import(csv.as_bytes(), today(), |_| true).1;
         assert_eq!(errors[0].line, 3);
     }
 
     #[test]
     fn a_missing_column_is_reported_on_line_one() {
-        let errors = parse_import(b"username,full_name\nx,y\n", today()).1;
+        let errors = parse_import(b"username,full_name\nx,y\n", today(), |_| true).1;
         assert_eq!(errors[0].line, 1);
         assert!(errors[0].message.contains("organization_code"));
     }
@@ -236,6 +247,6 @@ mod tests {
     fn a_byte_order_mark_is_ignored() {
         let csv =
             format!("\u{feff}{HEADER}hang.nt,Nguyễn Thị Hằng,,,,BHXH-HN,civil_servant,trainee\n");
-        assert_eq!(parse_import(csv.as_bytes(), today()).0.len(), 1);
+        assert_eq!(parse_import(csv.as_bytes(), today(), |_| true).0.len(), 1);
     }
 }

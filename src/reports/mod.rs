@@ -152,6 +152,16 @@ fn numbers(i: &CoverageItem) -> [i64; 6] {
     ]
 }
 
+/// A text cell as a spreadsheet will read it: a cell that begins with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return would be taken for a formula (OWASP "CSV injection"), so it gets a
+/// leading apostrophe, which spreadsheets show as text. Numbers are written as they are.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 /// CSV, UTF-8 with a byte-order mark so spreadsheet programs read the Vietnamese names right.
 pub fn to_csv(report: &Coverage) -> Result<Vec<u8>, AppError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
@@ -159,7 +169,10 @@ pub fn to_csv(report: &Coverage) -> Result<Vec<u8>, AppError> {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(HEADERS).map_err(AppError::internal)?;
         for i in &report.items {
-            let mut row = vec![i.organization.code.clone(), i.organization.name.clone()];
+            let mut row = vec![
+                spreadsheet_safe(&i.organization.code).into_owned(),
+                spreadsheet_safe(&i.organization.name).into_owned(),
+            ];
             row.extend(numbers(i).iter().map(|n| n.to_string()));
             row.push(report.as_of.to_string());
             w.write_record(&row).map_err(AppError::internal)?;

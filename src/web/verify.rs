@@ -41,6 +41,21 @@ fn html(view: &VerifyPage, status: actix_web::http::StatusCode) -> Result<HttpRe
         .body(body))
 }
 
+/// Text as stored, without bidi controls: the page shows a name in the order it is stored, never
+/// reordered by an override (input refuses them; this keeps any stored before that so too).
+fn displayable(mut v: Verification) -> Verification {
+    use crate::domain::text::without_bidi_controls as clean;
+    v.holder_name = clean(&v.holder_name);
+    v.course_title = clean(&v.course_title);
+    v.issuer_name = clean(&v.issuer_name);
+    v.revocation_reason = v.revocation_reason.as_deref().map(clean);
+    for link in &mut v.lineage {
+        link.holder_name = clean(&link.holder_name);
+        link.issuer_name = clean(&link.issuer_name);
+    }
+    v
+}
+
 #[get("/verify/{code}")]
 pub async fn page(
     state: web::Data<AppState>,
@@ -52,7 +67,7 @@ pub async fn page(
     let found = state
         .db
         .run(move |conn| match verification(conn, &code, today) {
-            Ok(v) => Ok(Some(v)),
+            Ok(v) => Ok(Some(displayable(v))),
             Err(AppError::NotFound) => Ok(None),
             Err(e) => Err(e),
         })

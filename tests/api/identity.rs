@@ -535,9 +535,15 @@ async fn csv_import_with_a_bad_line_changes_nothing() {
 #[actix_web::test]
 async fn csv_import_creates_and_updates_in_scope() {
     let app = spawn_app().await;
-    app.person("nhansu.hn", "BHXH-HN", &["hr"], "public_employee");
+    // a coordinator: the one who may grant `coordinator` below their branch
+    app.person(
+        "dieuphoi.hn",
+        "BHXH-HN",
+        &["coordinator"],
+        "public_employee",
+    );
     app.unit("HN-BADINH", "Ủy ban nhân dân phường Ba Đình", "BHXH-HN");
-    let hr = app.login("nhansu.hn").await;
+    let hr = app.login("dieuphoi.hn").await;
     let csv = format!(
         "{CSV_HEADER}binh.tt,Trần Thị Bình,1990-02-08,001190000123,binh@example.vn,BHXH-HN,public_employee,trainee\n\
          an.lv,Lê Văn An,,,,hn-badinh,official,\"trainee;coordinator\"\n"

@@ -7,4 +7,5 @@ mod certificates;
 mod foundation;
 mod identity;
 mod reports;
+mod security;
 mod training;
