@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod reports;
 pub mod secrets;
+pub mod service;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

@@ -1,23 +1,15 @@
-//! `/users`: people, their logins and roles, search, CSV import.
+//! `/users`: people, their logins and roles, search, CSV import. Each handler parses, calls one
+//! use case of [`crate::service::people`] and answers.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
-use diesel::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
+use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
-use crate::auth::current_user::{Actor, CurrentUser};
-use crate::auth::password;
-use crate::db::audit::AuditEvent;
-use crate::db::organizations as orgs;
-use crate::db::schema::users;
-use crate::db::users::{self as rows, UserRow, UserView};
-use crate::domain::access::{check_account_change, manages_people, AccountChange, AccountDenial};
-use crate::domain::people::{check_person, CheckedPerson, PersonInput};
-use crate::domain::people::{parse_roles, Role};
-use crate::domain::user_import::{parse_import, ImportError, ImportRow};
+use crate::auth::current_user::CurrentUser;
+use crate::db::users::UserView;
+use crate::domain::people::PersonInput;
 use crate::error::{AppError, FieldError};
+use crate::service::people::{self, ImportReport, PeopleSearch, PersonChanges, Record, UserPage};
 use crate::startup::AppState;
 
 /// Largest CSV upload: 10 MiB.
@@ -82,21 +74,6 @@ pub struct UserQuery {
     pub per_page: Option<i64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserPage {
-    pub items: Vec<UserView>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub errors: Vec<ImportError>,
-}
-
 /// Paging parameters, checked: page from 1, 1 to 100 per page (default 20).
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
     let page = page.unwrap_or(1);
@@ -115,95 +92,20 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Ap
     }
 }
 
-/// A user the caller may see, or 404.
-fn visible_user(conn: &mut PgConnection, user: &Actor, id: Uuid) -> Result<UserRow, AppError> {
-    let row = rows::find(conn, id)?;
-    if user.scope.covers_person(row.id, row.organization_id) {
-        Ok(row)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
-/// Today in Vietnam: a birth date "in the future" is judged by the local calendar.
-fn today() -> NaiveDate {
-    crate::certificates::issuance::today()
-}
-
-fn map_unique(e: diesel::result::Error) -> AppError {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match &e {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let message = match info.constraint_name() {
-                Some(c) if c.contains("national_id") => "Another person has this national id.",
-                Some(c) if c.contains("username") => "This username is taken.",
-                _ => "This already exists.",
-            };
-            AppError::conflict(message)
+impl From<UpdateUser> for PersonChanges {
+    fn from(b: UpdateUser) -> Self {
+        PersonChanges {
+            full_name: b.full_name,
+            date_of_birth: b.date_of_birth,
+            national_id: b.national_id,
+            email: b.email,
+            category: b.category,
+            organization_id: b.organization_id,
+            roles: b.roles,
+            active: b.active,
+            password: b.password,
         }
-        _ => e.into(),
     }
-}
-
-/// The grant rule ([`check_account_change`]) for this caller; the command line acts as an
-/// administrator.
-fn account_rule(
-    actor: &Actor,
-    target: Option<(Uuid, &[Role])>,
-    change: &AccountChange<'_>,
-) -> Result<(), AccountDenial> {
-    check_account_change(
-        actor.id.map(|id| (id, actor.roles.as_slice())),
-        target,
-        change,
-    )
-}
-
-/// The line of an import report for a refused account change.
-fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
-    let message = match denial {
-        AccountDenial::Grant(role) => format!("roles: you may not grant `{}`", role.as_str()),
-        AccountDenial::OwnRoles => "roles: nobody changes their own roles".into(),
-        AccountDenial::OwnAccess => "nobody changes their own access".into(),
-        AccountDenial::Outranked => {
-            "username: this person holds a role you may not grant, so you cannot change them".into()
-        }
-    };
-    ImportError::new(line, message)
-}
-
-/// Before a national ID is written for someone: a caller who keeps hitting IDs held by other
-/// people is probing which IDs exist, and is held back (429) after a few such conflicts.
-fn national_id_probe_wait(conn: &mut PgConnection, actor: &Actor) -> Result<(), AppError> {
-    match actor.id {
-        None => Ok(()),
-        Some(id) => match rows::national_id_conflict_wait(conn, id)? {
-            Some(retry_after_secs) => Err(AppError::RateLimited { retry_after_secs }),
-            None => Ok(()),
-        },
-    }
-}
-
-/// Is this national ID held by someone other than `except`? A conflict is recorded (without the
-/// ID) as an audit event, which the probe limit counts.
-fn national_id_taken(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    national_id: &str,
-    except: Option<Uuid>,
-) -> Result<bool, AppError> {
-    let holder = rows::national_id_holder(conn, national_id)?;
-    let taken = holder.is_some_and(|h| Some(h) != except);
-    if taken {
-        AuditEvent::new(actor.id, "national_id_conflict", "user")
-            .from_address(&actor.address)
-            .record(conn)?;
-    }
-    Ok(taken)
-}
-
-fn national_id_conflict() -> AppError {
-    AppError::conflict("Another person has this national id.")
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = CreateUser,
@@ -215,8 +117,6 @@ pub async fn create(
     user: CurrentUser,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(crate::domain::access::STAFF, "create_user")
-        .await?;
     let body = body.into_inner();
     let input = PersonInput {
         username: body.username,
@@ -228,102 +128,8 @@ pub async fn create(
         roles: body.roles,
         password: body.password,
     };
-    let person = check_person(&input, today(), crate::certificates::pdf::can_draw)
-        .map_err(AppError::Validation)?;
-    let actor = user.actor();
-    let change = AccountChange {
-        new_roles: Some(&person.roles),
-        password: person.password.is_some(),
-        ..Default::default()
-    };
-    if let Err(denial) = account_rule(&actor, None, &change) {
-        return user.denied(denial.action()).await;
-    }
-    if !user.scope.covers_organization(body.organization_id) {
-        return Err(AppError::NotFound);
-    }
-    let hash = match &person.password {
-        Some(p) => Some(password::hash(p.clone()).await?),
-        None => None,
-    };
-    let org = body.organization_id;
-    let view = state
-        .db
-        .run(move |conn| {
-            if let Some(nid) = &person.national_id {
-                national_id_probe_wait(conn, &actor)?;
-                if national_id_taken(conn, &actor, nid.as_str(), None)? {
-                    return Err(national_id_conflict());
-                }
-            }
-            conn.transaction(|conn| {
-                orgs::find(conn, org)?;
-                let row = insert_person(conn, &person, org, hash)?;
-                AuditEvent::new(actor.id, "user_created", "user")
-                    .object(row.id)
-                    .from_address(&actor.address)
-                    .details(json!({ "username": row.username, "roles": person.roles }))
-                    .record(conn)?;
-                Ok(rows::view(conn, row)?)
-            })
-        })
-        .await?;
+    let view = people::create_person(&state.db, &user.actor(), input, body.organization_id).await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-fn insert_person(
-    conn: &mut PgConnection,
-    person: &CheckedPerson,
-    organization_id: Uuid,
-    password_hash: Option<String>,
-) -> Result<UserRow, AppError> {
-    let row: UserRow = diesel::insert_into(users::table)
-        .values((
-            users::username.eq(person.username.as_str()),
-            users::full_name.eq(person.full_name.as_str()),
-            users::name_search.eq(person.full_name.search_key()),
-            users::date_of_birth.eq(person.date_of_birth),
-            users::organization_id.eq(organization_id),
-            users::category.eq(person.category.as_str()),
-            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
-            users::email.eq(&person.email),
-            users::password_hash.eq(password_hash),
-        ))
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-        .map_err(map_unique)?;
-    rows::set_roles(conn, row.id, &person.roles)?;
-    Ok(row)
-}
-
-/// Writes a checked person's fields over an existing row (PATCH and CSV import alike).
-fn update_person(
-    conn: &mut PgConnection,
-    id: Uuid,
-    person: &CheckedPerson,
-    organization_id: Uuid,
-) -> Result<(), AppError> {
-    diesel::update(users::table.find(id))
-        .set((
-            users::full_name.eq(person.full_name.as_str()),
-            users::name_search.eq(person.full_name.search_key()),
-            users::date_of_birth.eq(person.date_of_birth),
-            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
-            users::email.eq(&person.email),
-            users::category.eq(person.category.as_str()),
-            users::organization_id.eq(organization_id),
-            users::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .map_err(map_unique)?;
-    Ok(())
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern.
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 #[utoipa::path(get, path = "/api/v1/users", params(UserQuery),
@@ -334,63 +140,16 @@ pub async fn list(
     user: CurrentUser,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(crate::domain::access::STAFF, "list_users")
-        .await?;
     let query = query.into_inner();
     let (page, per_page) = paging(query.page, query.per_page)?;
-    if let Some(q) = &query.q {
-        crate::domain::text::check_plain("q", q, crate::domain::text::limits::SEARCH)
-            .map_err(|e| AppError::Validation(vec![e]))?;
-    }
-    if let Some(org) = query.organization_id {
-        if !user.scope.covers_organization(org) {
-            return Err(AppError::NotFound);
-        }
-    }
-    let scope_filter = user.scope.organization_filter();
-    let needle = query
-        .q
-        .as_deref()
-        .map(crate::domain::people::search_fold)
-        .filter(|q| !q.is_empty());
-    let result = state
-        .db
-        .run(move |conn| {
-            let org_filter = match query.organization_id {
-                Some(org) => Some(orgs::subtree_ids(conn, org)?),
-                None => scope_filter,
-            };
-            let build = || {
-                let mut q = users::table.into_boxed();
-                if let Some(ids) = &org_filter {
-                    q = q.filter(users::organization_id.eq_any(ids.clone()));
-                }
-                if let Some(n) = &needle {
-                    let pattern = format!("%{}%", like_escape(n));
-                    q = q.filter(
-                        users::name_search
-                            .like(pattern.clone())
-                            .or(users::username.like(pattern)),
-                    );
-                }
-                q
-            };
-            let total: i64 = build().count().get_result(conn)?;
-            let found: Vec<UserRow> = build()
-                .order((users::name_search.asc(), users::id.asc()))
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-                .select(UserRow::as_select())
-                .load(conn)?;
-            Ok((total, rows::views(conn, found)?))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(UserPage {
-        items: result.1,
-        total: result.0,
+    let search = PeopleSearch {
+        q: query.q,
+        organization_id: query.organization_id,
         page,
         per_page,
-    }))
+    };
+    let found = people::find_people(&state.db, &user.actor(), search).await?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}",
@@ -401,15 +160,7 @@ pub async fn get(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let actor = user.actor();
-    let view = state
-        .db
-        .run(move |conn| {
-            let row = visible_user(conn, &actor, id)?;
-            Ok(rows::view(conn, row)?)
-        })
-        .await?;
+    let view = people::person(&state.db, &user.actor(), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -423,167 +174,9 @@ pub async fn update(
     id: web::Path<Uuid>,
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let body = body.into_inner();
-    let actor = user.actor();
-    // load first: a person outside the scope is 404 for everyone, before any role check
-    let (current, current_roles) = {
-        let actor = actor.clone();
-        state
-            .db
-            .run(move |conn| {
-                let row = visible_user(conn, &actor, id)?;
-                let roles = rows::roles_of(conn, &[row.id])?
-                    .remove(&row.id)
-                    .unwrap_or_default();
-                Ok((row, roles))
-            })
-            .await?
-    };
-    if !manages_people(&user.roles) {
-        return user.denied("update_user").await;
-    }
-    // the grant rule first: whether the caller may touch this person at all, before any field
-    let asked_roles = body.roles.as_deref().and_then(|r| parse_roles(r).ok());
-    let early = AccountChange {
-        new_roles: asked_roles
-            .as_deref()
-            .filter(|r| *r != current_roles.as_slice()),
-        password: body.password.is_some(),
-        active: body.active.is_some_and(|a| a != current.active),
-        profile: touches_profile(&body),
-    };
-    if let Err(denial) = account_rule(&actor, Some((id, &current_roles)), &early) {
-        return user.denied(denial.action()).await;
-    }
-    let input = PersonInput {
-        username: current.username.clone(),
-        full_name: body
-            .full_name
-            .clone()
-            .unwrap_or_else(|| current.full_name.clone()),
-        date_of_birth: match &body.date_of_birth {
-            Some(v) => v.clone(),
-            None => current.date_of_birth.map(|d| d.to_string()),
-        },
-        national_id: match &body.national_id {
-            Some(v) => v.clone(),
-            None => current.national_id.clone(),
-        },
-        email: match &body.email {
-            Some(v) => v.clone(),
-            None => current.email.clone(),
-        },
-        category: body
-            .category
-            .clone()
-            .unwrap_or_else(|| current.category.clone()),
-        roles: body.roles.clone().unwrap_or_else(|| {
-            current_roles
-                .iter()
-                .map(|r| r.as_str().to_string())
-                .collect()
-        }),
-        password: body.password.clone(),
-    };
-    let person = check_person(&input, today(), crate::certificates::pdf::can_draw)
-        .map_err(AppError::Validation)?;
-    let roles_changed = person.roles != current_roles;
-    let change = AccountChange {
-        new_roles: roles_changed.then_some(person.roles.as_slice()),
-        ..early
-    };
-    if let Err(denial) = account_rule(&actor, Some((id, &current_roles)), &change) {
-        return user.denied(denial.action()).await;
-    }
-    let organization_id = body.organization_id.unwrap_or(current.organization_id);
-    if !user.scope.covers_organization(organization_id) {
-        return Err(AppError::NotFound);
-    }
-    let hash = match &person.password {
-        Some(p) => Some(password::hash(p.clone()).await?),
-        None => None,
-    };
-    let deactivate = body.active == Some(false) && current.active;
-    let active = body.active.unwrap_or(current.active);
-    let new_national_id = person
-        .national_id
-        .as_ref()
-        .map(|n| n.as_str().to_string())
-        .filter(|n| Some(n) != current.national_id.as_ref());
-    let view = state
-        .db
-        .run(move |conn| {
-            if let Some(nid) = &new_national_id {
-                national_id_probe_wait(conn, &actor)?;
-                if national_id_taken(conn, &actor, nid, Some(id))? {
-                    return Err(national_id_conflict());
-                }
-            }
-            conn.transaction(|conn| {
-                orgs::find(conn, organization_id)?;
-                update_person(conn, id, &person, organization_id)?;
-                diesel::update(users::table.find(id))
-                    .set(users::active.eq(active))
-                    .execute(conn)?;
-                if let Some(hash) = &hash {
-                    diesel::update(users::table.find(id))
-                        .set(users::password_hash.eq(hash))
-                        .execute(conn)?;
-                }
-                if roles_changed {
-                    rows::set_roles(conn, id, &person.roles)?;
-                }
-                // deactivation, a new password or other rights end every session at once
-                if deactivate || hash.is_some() || roles_changed {
-                    rows::end_sessions(conn, id)?;
-                }
-                AuditEvent::new(actor.id, "user_updated", "user")
-                    .object(id)
-                    .from_address(&actor.address)
-                    .details(json!({
-                        "fields": changed_fields(&body),
-                        "deactivated": deactivate,
-                        "roles": roles_changed.then(|| json!({
-                            "from": current_roles,
-                            "to": person.roles,
-                        })),
-                    }))
-                    .record(conn)?;
-                let row = rows::find(conn, id)?;
-                Ok(rows::view(conn, row)?)
-            })
-        })
-        .await?;
+    let changes = PersonChanges::from(body.into_inner());
+    let view = people::update_person(&state.db, &user.actor(), id.into_inner(), changes).await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// Does a PATCH change anything about the person besides roles, password and access?
-fn touches_profile(body: &UpdateUser) -> bool {
-    body.full_name.is_some()
-        || body.date_of_birth.is_some()
-        || body.national_id.is_some()
-        || body.email.is_some()
-        || body.category.is_some()
-        || body.organization_id.is_some()
-}
-
-/// Names of the fields a PATCH touched (for the audit trail; never their values).
-fn changed_fields(body: &UpdateUser) -> Vec<&'static str> {
-    [
-        (body.full_name.is_some(), "full_name"),
-        (body.date_of_birth.is_some(), "date_of_birth"),
-        (body.national_id.is_some(), "national_id"),
-        (body.email.is_some(), "email"),
-        (body.category.is_some(), "category"),
-        (body.organization_id.is_some(), "organization_id"),
-        (body.roles.is_some(), "roles"),
-        (body.active.is_some(), "active"),
-        (body.password.is_some(), "password"),
-    ]
-    .into_iter()
-    .filter_map(|(touched, name)| touched.then_some(name))
-    .collect()
 }
 
 /// Imports people from CSV: every line is checked first, and a file with any error changes nothing.
@@ -596,200 +189,22 @@ pub async fn import(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(crate::domain::access::STAFF, "import_users")
-        .await?;
     let is_csv = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+    let actor = user.actor();
     if !is_csv {
+        // a role that may not import hears that first, as before
+        if !crate::domain::access::manages_people(&actor.roles) {
+            return Err(crate::service::refuse(&state.db, &actor, "import_users").await);
+        }
         return Err(AppError::UnsupportedMediaType);
     }
-    let actor = user.actor();
-    let report = state
-        .db
-        .run(move |conn| import_file(conn, &actor, &body))
-        .await?;
+    let report = people::import_people(&state.db, &actor, body.to_vec()).await?;
     Ok(HttpResponse::Ok().json(report))
 }
-
-/// The import itself, shared with `cascade import-users`: parse and check every line, then
-/// write all of them in one transaction, or nothing.
-pub fn import_file(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    bytes: &[u8],
-) -> Result<ImportReport, AppError> {
-    let (parsed, errors) = parse_import(bytes, today(), crate::certificates::pdf::can_draw);
-    if parsed.iter().any(|r| r.person.national_id.is_some()) {
-        national_id_probe_wait(conn, actor)?;
-    }
-    conn.transaction(|conn| apply_import(conn, actor, &parsed, errors))
-}
-
-/// Checks every row against the database, then writes them all — or, if any row fails, rolls
-/// back and reports every failure with its line number.
-fn apply_import(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    parsed: &[ImportRow],
-    mut errors: Vec<ImportError>,
-) -> Result<ImportReport, AppError> {
-    // each row with its organisation and, for a person already known, their row and roles
-    type Planned<'a> = (&'a ImportRow, Uuid, Option<(UserRow, Vec<Role>)>);
-    let mut plan: Vec<Planned> = Vec::new();
-    for row in parsed {
-        let line = row.line;
-        let org = orgs::find_by_code(conn, &row.organization_code)?;
-        let Some(org) = org.filter(|o| actor.scope.covers_organization(o.id)) else {
-            errors.push(ImportError::new(
-                line,
-                format!(
-                    "organization_code `{}`: no such organisation in your scope",
-                    row.organization_code
-                ),
-            ));
-            continue;
-        };
-        let existing = rows::find_by_username(conn, row.person.username.as_str())?;
-        let mut roles_before = None;
-        if let Some(existing) = &existing {
-            if !actor
-                .scope
-                .covers_person(existing.id, existing.organization_id)
-            {
-                errors.push(ImportError::new(line, "username: this username is taken"));
-                continue;
-            }
-            let held = rows::roles_of(conn, &[existing.id])?
-                .remove(&existing.id)
-                .unwrap_or_default();
-            let change = AccountChange {
-                new_roles: Some(row.person.roles.as_slice()).filter(|r| *r != held.as_slice()),
-                profile: true,
-                ..Default::default()
-            };
-            if let Err(denial) = account_rule(actor, Some((existing.id, &held)), &change) {
-                errors.push(denial_line(line, denial));
-                continue;
-            }
-            roles_before = Some(held);
-        } else {
-            let change = AccountChange {
-                new_roles: Some(&row.person.roles),
-                ..Default::default()
-            };
-            if let Err(denial) = account_rule(actor, None, &change) {
-                errors.push(denial_line(line, denial));
-                continue;
-            }
-        }
-        if let Some(nid) = &row.person.national_id {
-            if national_id_taken(conn, actor, nid.as_str(), existing.as_ref().map(|e| e.id))? {
-                errors.push(ImportError::new(
-                    line,
-                    "national_id: another person has this national id",
-                ));
-                continue;
-            }
-        }
-        plan.push((
-            row,
-            org.id,
-            existing.map(|e| (e, roles_before.unwrap_or_default())),
-        ));
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.line);
-        return Ok(ImportReport {
-            created: 0,
-            updated: 0,
-            errors,
-        });
-    }
-    let (mut created, mut updated) = (0, 0);
-    for (row, org_id, existing) in plan {
-        let person = &row.person;
-        match existing {
-            None => {
-                insert_person(conn, person, org_id, None)?;
-                created += 1;
-            }
-            Some((existing, roles_before)) => {
-                update_person(conn, existing.id, person, org_id)?;
-                if person.roles != roles_before {
-                    // other rights: the person signs in again, as after a PATCH
-                    rows::set_roles(conn, existing.id, &person.roles)?;
-                    rows::end_sessions(conn, existing.id)?;
-                    AuditEvent::new(actor.id, "user_updated", "user")
-                        .object(existing.id)
-                        .from_address(&actor.address)
-                        .details(json!({
-                            "fields": ["roles"],
-                            "via": "import",
-                            "roles": { "from": roles_before, "to": person.roles },
-                        }))
-                        .record(conn)?;
-                }
-                updated += 1;
-            }
-        }
-    }
-    AuditEvent::new(actor.id, "users_imported", "user")
-        .from_address(&actor.address)
-        .details(json!({ "created": created, "updated": updated }))
-        .record(conn)?;
-    Ok(ImportReport {
-        created,
-        updated,
-        errors: Vec::new(),
-    })
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordCohort {
-    pub id: Uuid,
-    pub title: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordCourse {
-    pub id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub tier: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordCertificate {
-    pub id: Uuid,
-    pub serial: String,
-    /// valid, expired, revoked or superseded
-    pub status: String,
-    pub valid_until: NaiveDate,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Record {
-    pub enrollment_id: Uuid,
-    pub cohort: RecordCohort,
-    pub course: RecordCourse,
-    pub status: String,
-    pub attendance_percent: f64,
-    pub score: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<RecordCertificate>,
-}
-
-/// An enrolment with its cohort (id, title, dates) and course (id, code, title, tier).
-type RecordLine = (
-    crate::db::training::EnrollmentRow,
-    (Uuid, String, NaiveDate, NaiveDate),
-    (Uuid, String, String, String),
-);
 
 /// A person's training record: every enrolment, its marks, and the certificate it earned.
 #[utoipa::path(get, path = "/api/v1/users/{id}/records",
@@ -800,82 +215,7 @@ pub async fn records(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::db::schema::{certificates, cohorts, courses, enrollments};
-    let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
-    let found_records = state
-        .db
-        .run(move |conn| {
-            visible_user(conn, &actor, id)?;
-            let found: Vec<RecordLine> = enrollments::table
-                .inner_join(cohorts::table.inner_join(courses::table))
-                .filter(enrollments::user_id.eq(id))
-                .order(cohorts::starts_on.desc())
-                .select((
-                    crate::db::training::EnrollmentRow::as_select(),
-                    (
-                        cohorts::id,
-                        cohorts::title,
-                        cohorts::starts_on,
-                        cohorts::ends_on,
-                    ),
-                    (courses::id, courses::code, courses::title, courses::tier),
-                ))
-                .load(conn)?;
-            let mut out = Vec::with_capacity(found.len());
-            for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier)) in found {
-                // the newest certificate of the enrolment (a correction supersedes the first)
-                let cert: Option<(Uuid, String, String, NaiveDate)> = certificates::table
-                    .filter(certificates::enrollment_id.eq(e.id))
-                    .order(certificates::created_at.desc())
-                    .select((
-                        certificates::id,
-                        certificates::serial,
-                        certificates::status,
-                        certificates::valid_until,
-                    ))
-                    .first(conn)
-                    .optional()?;
-                let attendance_percent = match e.attendance_percent {
-                    Some(p) => p,
-                    None => {
-                        let (total, attended) = crate::db::training::attended_minutes(conn, cid)?;
-                        crate::domain::training::attendance_percent(
-                            total,
-                            attended.get(&e.id).copied().unwrap_or(0),
-                        )
-                    }
-                };
-                out.push(Record {
-                    enrollment_id: e.id,
-                    cohort: RecordCohort {
-                        id: cid,
-                        title: ctitle,
-                        starts_on,
-                        ends_on,
-                    },
-                    course: RecordCourse {
-                        id: course_id,
-                        code,
-                        title,
-                        tier,
-                    },
-                    status: e.status,
-                    attendance_percent,
-                    score: e.score,
-                    certificate: cert.map(|(id, serial, status, valid_until)| RecordCertificate {
-                        status: if status == "valid" && valid_until < today {
-                            "expired".into()
-                        } else {
-                            status
-                        },
-                        id,
-                        serial,
-                        valid_until,
-                    }),
-                });
-            }
-            Ok(out)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(found_records))
+    let found =
+        people::training_record(&state.db, &user.actor(), id.into_inner(), state.today()).await?;
+    Ok(HttpResponse::Ok().json(found))
 }

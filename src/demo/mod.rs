@@ -373,9 +373,12 @@ fn describe(e: AppError) -> String {
 }
 
 /// `cascade import-users`: the API's import, acting with an administrator's scope.
-pub fn import_users(url: &str, bytes: &[u8]) -> Result<crate::api::users::ImportReport, String> {
+pub fn import_users(
+    url: &str,
+    bytes: &[u8],
+) -> Result<crate::service::people::ImportReport, String> {
     let mut conn = connect(url)?;
-    crate::api::users::import_file(
+    crate::service::people::import_file(
         &mut conn,
         &crate::auth::current_user::Actor::command_line(),
         bytes,

@@ -1,0 +1,31 @@
+//! The use cases of Cascade, one module per capability: what a person can do, each taking the
+//! actor and plain inputs, owning its transaction and locks, and answering domain values or an
+//! [`AppError`]. The JSON API and the pages call these, and nothing else, to change or read
+//! anything.
+
+pub mod accounts;
+pub mod people;
+
+use crate::auth::current_user::Actor;
+use crate::db::audit::AuditEvent;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Records that `actor` was refused `action` and answers 403. A failure to record is logged, not
+/// answered: the refusal stands either way.
+pub async fn refuse(db: &Db, actor: &Actor, action: &'static str) -> AppError {
+    let (id, address) = (actor.id, actor.address.clone());
+    let recorded = db
+        .run(move |conn| {
+            AuditEvent::new(id, "access_denied", "endpoint")
+                .object(action)
+                .from_address(&address)
+                .record(conn)
+                .map_err(AppError::from)
+        })
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "could not record a denied access");
+    }
+    AppError::Forbidden
+}

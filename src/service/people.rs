@@ -1,0 +1,779 @@
+//! People: adding and changing them, finding them, importing them from CSV, their training
+//! record. Every change of roles, password or access goes through the one grant rule
+//! ([`check_account_change`]).
+
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::refuse;
+use crate::auth::current_user::Actor;
+use crate::auth::password;
+use crate::db::audit::AuditEvent;
+use crate::db::organizations as orgs;
+use crate::db::schema::users;
+use crate::db::users::{self as rows, UserRow, UserView};
+use crate::db::Db;
+use crate::domain::access::{check_account_change, manages_people, AccountChange, AccountDenial};
+use crate::domain::people::{check_person, parse_roles, CheckedPerson, PersonInput, Role};
+use crate::domain::user_import::{parse_import, ImportError, ImportRow};
+use crate::error::AppError;
+
+/// Today in Vietnam: a birth date "in the future" is judged by the local calendar.
+fn today() -> NaiveDate {
+    crate::certificates::issuance::today()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// What a change to a person says: `None` leaves a field as it is; for the optional fields
+/// `Some(None)` clears it.
+#[derive(Debug, Default, Clone)]
+pub struct PersonChanges {
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<Option<String>>,
+    pub national_id: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub category: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub roles: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+impl PersonChanges {
+    /// Does it change anything about the person besides roles, password and access?
+    fn touches_profile(&self) -> bool {
+        self.full_name.is_some()
+            || self.date_of_birth.is_some()
+            || self.national_id.is_some()
+            || self.email.is_some()
+            || self.category.is_some()
+            || self.organization_id.is_some()
+    }
+
+    /// Names of the fields it touches (for the audit trail; never their values).
+    fn field_names(&self) -> Vec<&'static str> {
+        [
+            (self.full_name.is_some(), "full_name"),
+            (self.date_of_birth.is_some(), "date_of_birth"),
+            (self.national_id.is_some(), "national_id"),
+            (self.email.is_some(), "email"),
+            (self.category.is_some(), "category"),
+            (self.organization_id.is_some(), "organization_id"),
+            (self.roles.is_some(), "roles"),
+            (self.active.is_some(), "active"),
+            (self.password.is_some(), "password"),
+        ]
+        .into_iter()
+        .filter_map(|(touched, name)| touched.then_some(name))
+        .collect()
+    }
+}
+
+/// A user the caller may see, or 404.
+fn visible_user(conn: &mut PgConnection, user: &Actor, id: Uuid) -> Result<UserRow, AppError> {
+    let row = rows::find(conn, id)?;
+    if user.scope.covers_person(row.id, row.organization_id) {
+        Ok(row)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn map_unique(e: diesel::result::Error) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            let message = match info.constraint_name() {
+                Some(c) if c.contains("national_id") => "Another person has this national id.",
+                Some(c) if c.contains("username") => "This username is taken.",
+                _ => "This already exists.",
+            };
+            AppError::conflict(message)
+        }
+        _ => e.into(),
+    }
+}
+
+/// The grant rule ([`check_account_change`]) for this caller; the command line acts as an
+/// administrator.
+fn account_rule(
+    actor: &Actor,
+    target: Option<(Uuid, &[Role])>,
+    change: &AccountChange<'_>,
+) -> Result<(), AccountDenial> {
+    check_account_change(
+        actor.id.map(|id| (id, actor.roles.as_slice())),
+        target,
+        change,
+    )
+}
+
+/// The line of an import report for a refused account change.
+fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
+    let message = match denial {
+        AccountDenial::Grant(role) => format!("roles: you may not grant `{}`", role.as_str()),
+        AccountDenial::OwnRoles => "roles: nobody changes their own roles".into(),
+        AccountDenial::OwnAccess => "nobody changes their own access".into(),
+        AccountDenial::Outranked => {
+            "username: this person holds a role you may not grant, so you cannot change them".into()
+        }
+    };
+    ImportError::new(line, message)
+}
+
+/// Before a national ID is written for someone: a caller who keeps hitting IDs held by other
+/// people is probing which IDs exist, and is held back (429) after a few such conflicts.
+fn national_id_probe_wait(conn: &mut PgConnection, actor: &Actor) -> Result<(), AppError> {
+    match actor.id {
+        None => Ok(()),
+        Some(id) => match rows::national_id_conflict_wait(conn, id)? {
+            Some(retry_after_secs) => Err(AppError::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        },
+    }
+}
+
+/// Is this national ID held by someone other than `except`? A conflict is recorded (without the
+/// ID) as an audit event, which the probe limit counts.
+fn national_id_taken(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    national_id: &str,
+    except: Option<Uuid>,
+) -> Result<bool, AppError> {
+    let holder = rows::national_id_holder(conn, national_id)?;
+    let taken = holder.is_some_and(|h| Some(h) != except);
+    if taken {
+        AuditEvent::new(actor.id, "national_id_conflict", "user")
+            .from_address(&actor.address)
+            .record(conn)?;
+    }
+    Ok(taken)
+}
+
+fn national_id_conflict() -> AppError {
+    AppError::conflict("Another person has this national id.")
+}
+
+/// Adds a person at `organization_id` (in the caller's scope), with the roles the caller may
+/// grant and, optionally, a password.
+pub async fn create_person(
+    db: &Db,
+    actor: &Actor,
+    input: PersonInput,
+    organization_id: Uuid,
+) -> Result<UserView, AppError> {
+    if !manages_people(&actor.roles) {
+        return Err(refuse(db, actor, "create_user").await);
+    }
+    let person = check_person(&input, today(), crate::certificates::pdf::can_draw)
+        .map_err(AppError::Validation)?;
+    let change = AccountChange {
+        new_roles: Some(&person.roles),
+        password: person.password.is_some(),
+        ..Default::default()
+    };
+    if let Err(denial) = account_rule(actor, None, &change) {
+        return Err(refuse(db, actor, denial.action()).await);
+    }
+    if !actor.scope.covers_organization(organization_id) {
+        return Err(AppError::NotFound);
+    }
+    let hash = match &person.password {
+        Some(p) => Some(password::hash(p.clone()).await?),
+        None => None,
+    };
+    let actor = actor.clone();
+    db.run(move |conn| {
+        if let Some(nid) = &person.national_id {
+            national_id_probe_wait(conn, &actor)?;
+            if national_id_taken(conn, &actor, nid.as_str(), None)? {
+                return Err(national_id_conflict());
+            }
+        }
+        conn.transaction(|conn| {
+            orgs::find(conn, organization_id)?;
+            let row = insert_person(conn, &person, organization_id, hash)?;
+            AuditEvent::new(actor.id, "user_created", "user")
+                .object(row.id)
+                .from_address(&actor.address)
+                .details(json!({ "username": row.username, "roles": person.roles }))
+                .record(conn)?;
+            Ok(rows::view(conn, row)?)
+        })
+    })
+    .await
+}
+
+/// One person the caller may see (404 outside the scope).
+pub async fn person(db: &Db, actor: &Actor, id: Uuid) -> Result<UserView, AppError> {
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let row = visible_user(conn, &actor, id)?;
+        Ok(rows::view(conn, row)?)
+    })
+    .await
+}
+
+/// What a search for people asks: words of a name or username (with or without diacritics),
+/// an organisation (and those below it), a page.
+#[derive(Debug, Default, Clone)]
+pub struct PeopleSearch {
+    pub q: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// People in the caller's scope matching a search, a page of them and the total.
+pub async fn find_people(
+    db: &Db,
+    actor: &Actor,
+    search: PeopleSearch,
+) -> Result<UserPage, AppError> {
+    if !manages_people(&actor.roles) {
+        return Err(refuse(db, actor, "list_users").await);
+    }
+    if let Some(q) = &search.q {
+        crate::domain::text::check_plain("q", q, crate::domain::text::limits::SEARCH)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+    }
+    if let Some(org) = search.organization_id {
+        if !actor.scope.covers_organization(org) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let scope_filter = actor.scope.organization_filter();
+    let needle = search
+        .q
+        .as_deref()
+        .map(crate::domain::people::search_fold)
+        .filter(|q| !q.is_empty());
+    let PeopleSearch {
+        organization_id,
+        page,
+        per_page,
+        ..
+    } = search;
+    let (total, items) = db
+        .run(move |conn| {
+            let org_filter = match organization_id {
+                Some(org) => Some(orgs::subtree_ids(conn, org)?),
+                None => scope_filter,
+            };
+            let build = || {
+                let mut q = users::table.into_boxed();
+                if let Some(ids) = &org_filter {
+                    q = q.filter(users::organization_id.eq_any(ids.clone()));
+                }
+                if let Some(n) = &needle {
+                    let pattern = format!("%{}%", like_escape(n));
+                    q = q.filter(
+                        users::name_search
+                            .like(pattern.clone())
+                            .or(users::username.like(pattern)),
+                    );
+                }
+                q
+            };
+            let total: i64 = build().count().get_result(conn)?;
+            let found: Vec<UserRow> = build()
+                .order((users::name_search.asc(), users::id.asc()))
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+                .select(UserRow::as_select())
+                .load(conn)?;
+            Ok((total, rows::views(conn, found)?))
+        })
+        .await?;
+    Ok(UserPage {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Changes a person: their profile, roles, password or access, under the grant rule. A new
+/// password, other roles or deactivation end every session of theirs at once.
+pub async fn update_person(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    changes: PersonChanges,
+) -> Result<UserView, AppError> {
+    // load first: a person outside the scope is 404 for everyone, before any role check
+    let (current, current_roles) = {
+        let actor = actor.clone();
+        db.run(move |conn| {
+            let row = visible_user(conn, &actor, id)?;
+            let roles = rows::roles_of(conn, &[row.id])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            Ok((row, roles))
+        })
+        .await?
+    };
+    if !manages_people(&actor.roles) {
+        return Err(refuse(db, actor, "update_user").await);
+    }
+    // the grant rule first: whether the caller may touch this person at all, before any field
+    let asked_roles = changes.roles.as_deref().and_then(|r| parse_roles(r).ok());
+    let early = AccountChange {
+        new_roles: asked_roles
+            .as_deref()
+            .filter(|r| *r != current_roles.as_slice()),
+        password: changes.password.is_some(),
+        active: changes.active.is_some_and(|a| a != current.active),
+        profile: changes.touches_profile(),
+    };
+    if let Err(denial) = account_rule(actor, Some((id, &current_roles)), &early) {
+        return Err(refuse(db, actor, denial.action()).await);
+    }
+    let input = PersonInput {
+        username: current.username.clone(),
+        full_name: changes
+            .full_name
+            .clone()
+            .unwrap_or_else(|| current.full_name.clone()),
+        date_of_birth: match &changes.date_of_birth {
+            Some(v) => v.clone(),
+            None => current.date_of_birth.map(|d| d.to_string()),
+        },
+        national_id: match &changes.national_id {
+            Some(v) => v.clone(),
+            None => current.national_id.clone(),
+        },
+        email: match &changes.email {
+            Some(v) => v.clone(),
+            None => current.email.clone(),
+        },
+        category: changes
+            .category
+            .clone()
+            .unwrap_or_else(|| current.category.clone()),
+        roles: changes.roles.clone().unwrap_or_else(|| {
+            current_roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect()
+        }),
+        password: changes.password.clone(),
+    };
+    let person = check_person(&input, today(), crate::certificates::pdf::can_draw)
+        .map_err(AppError::Validation)?;
+    let roles_changed = person.roles != current_roles;
+    let change = AccountChange {
+        new_roles: roles_changed.then_some(person.roles.as_slice()),
+        ..early
+    };
+    if let Err(denial) = account_rule(actor, Some((id, &current_roles)), &change) {
+        return Err(refuse(db, actor, denial.action()).await);
+    }
+    let organization_id = changes.organization_id.unwrap_or(current.organization_id);
+    if !actor.scope.covers_organization(organization_id) {
+        return Err(AppError::NotFound);
+    }
+    let hash = match &person.password {
+        Some(p) => Some(password::hash(p.clone()).await?),
+        None => None,
+    };
+    let deactivate = changes.active == Some(false) && current.active;
+    let active = changes.active.unwrap_or(current.active);
+    let new_national_id = person
+        .national_id
+        .as_ref()
+        .map(|n| n.as_str().to_string())
+        .filter(|n| Some(n) != current.national_id.as_ref());
+    let fields = changes.field_names();
+    let actor = actor.clone();
+    db.run(move |conn| {
+        if let Some(nid) = &new_national_id {
+            national_id_probe_wait(conn, &actor)?;
+            if national_id_taken(conn, &actor, nid, Some(id))? {
+                return Err(national_id_conflict());
+            }
+        }
+        conn.transaction(|conn| {
+            orgs::find(conn, organization_id)?;
+            write_person(conn, id, &person, organization_id)?;
+            diesel::update(users::table.find(id))
+                .set(users::active.eq(active))
+                .execute(conn)?;
+            if let Some(hash) = &hash {
+                diesel::update(users::table.find(id))
+                    .set(users::password_hash.eq(hash))
+                    .execute(conn)?;
+            }
+            if roles_changed {
+                rows::set_roles(conn, id, &person.roles)?;
+            }
+            // deactivation, a new password or other rights end every session at once
+            if deactivate || hash.is_some() || roles_changed {
+                rows::end_sessions(conn, id)?;
+            }
+            AuditEvent::new(actor.id, "user_updated", "user")
+                .object(id)
+                .from_address(&actor.address)
+                .details(json!({
+                    "fields": fields,
+                    "deactivated": deactivate,
+                    "roles": roles_changed.then(|| json!({
+                        "from": current_roles,
+                        "to": person.roles,
+                    })),
+                }))
+                .record(conn)?;
+            let row = rows::find(conn, id)?;
+            Ok(rows::view(conn, row)?)
+        })
+    })
+    .await
+}
+
+fn insert_person(
+    conn: &mut PgConnection,
+    person: &CheckedPerson,
+    organization_id: Uuid,
+    password_hash: Option<String>,
+) -> Result<UserRow, AppError> {
+    let row: UserRow = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(person.username.as_str()),
+            users::full_name.eq(person.full_name.as_str()),
+            users::name_search.eq(person.full_name.search_key()),
+            users::date_of_birth.eq(person.date_of_birth),
+            users::organization_id.eq(organization_id),
+            users::category.eq(person.category.as_str()),
+            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+            users::email.eq(&person.email),
+            users::password_hash.eq(password_hash),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .map_err(map_unique)?;
+    rows::set_roles(conn, row.id, &person.roles)?;
+    Ok(row)
+}
+
+/// Writes a checked person's fields over an existing row (PATCH and CSV import alike).
+fn write_person(
+    conn: &mut PgConnection,
+    id: Uuid,
+    person: &CheckedPerson,
+    organization_id: Uuid,
+) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::full_name.eq(person.full_name.as_str()),
+            users::name_search.eq(person.full_name.search_key()),
+            users::date_of_birth.eq(person.date_of_birth),
+            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+            users::email.eq(&person.email),
+            users::category.eq(person.category.as_str()),
+            users::organization_id.eq(organization_id),
+            users::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .map_err(map_unique)?;
+    Ok(())
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Imports people from a CSV file: every line is checked first, and a file with any error
+/// changes nothing.
+pub async fn import_people(
+    db: &Db,
+    actor: &Actor,
+    bytes: Vec<u8>,
+) -> Result<ImportReport, AppError> {
+    if !manages_people(&actor.roles) {
+        return Err(refuse(db, actor, "import_users").await);
+    }
+    let actor = actor.clone();
+    db.run(move |conn| import_file(conn, &actor, &bytes)).await
+}
+
+/// The import itself, shared with `cascade import-users`: parse and check every line, then
+/// write all of them in one transaction, or nothing.
+pub fn import_file(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    bytes: &[u8],
+) -> Result<ImportReport, AppError> {
+    let (parsed, errors) = parse_import(bytes, today(), crate::certificates::pdf::can_draw);
+    if parsed.iter().any(|r| r.person.national_id.is_some()) {
+        national_id_probe_wait(conn, actor)?;
+    }
+    conn.transaction(|conn| apply_import(conn, actor, &parsed, errors))
+}
+
+/// Checks every row against the database, then writes them all — or, if any row fails, rolls
+/// back and reports every failure with its line number.
+fn apply_import(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    parsed: &[ImportRow],
+    mut errors: Vec<ImportError>,
+) -> Result<ImportReport, AppError> {
+    // each row with its organisation and, for a person already known, their row and roles
+    type Planned<'a> = (&'a ImportRow, Uuid, Option<(UserRow, Vec<Role>)>);
+    let mut plan: Vec<Planned> = Vec::new();
+    for row in parsed {
+        let line = row.line;
+        let org = orgs::find_by_code(conn, &row.organization_code)?;
+        let Some(org) = org.filter(|o| actor.scope.covers_organization(o.id)) else {
+            errors.push(ImportError::new(
+                line,
+                format!(
+                    "organization_code `{}`: no such organisation in your scope",
+                    row.organization_code
+                ),
+            ));
+            continue;
+        };
+        let existing = rows::find_by_username(conn, row.person.username.as_str())?;
+        let mut roles_before = None;
+        if let Some(existing) = &existing {
+            if !actor
+                .scope
+                .covers_person(existing.id, existing.organization_id)
+            {
+                errors.push(ImportError::new(line, "username: this username is taken"));
+                continue;
+            }
+            let held = rows::roles_of(conn, &[existing.id])?
+                .remove(&existing.id)
+                .unwrap_or_default();
+            let change = AccountChange {
+                new_roles: Some(row.person.roles.as_slice()).filter(|r| *r != held.as_slice()),
+                profile: true,
+                ..Default::default()
+            };
+            if let Err(denial) = account_rule(actor, Some((existing.id, &held)), &change) {
+                errors.push(denial_line(line, denial));
+                continue;
+            }
+            roles_before = Some(held);
+        } else {
+            let change = AccountChange {
+                new_roles: Some(&row.person.roles),
+                ..Default::default()
+            };
+            if let Err(denial) = account_rule(actor, None, &change) {
+                errors.push(denial_line(line, denial));
+                continue;
+            }
+        }
+        if let Some(nid) = &row.person.national_id {
+            if national_id_taken(conn, actor, nid.as_str(), existing.as_ref().map(|e| e.id))? {
+                errors.push(ImportError::new(
+                    line,
+                    "national_id: another person has this national id",
+                ));
+                continue;
+            }
+        }
+        plan.push((
+            row,
+            org.id,
+            existing.map(|e| (e, roles_before.unwrap_or_default())),
+        ));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Ok(ImportReport {
+            created: 0,
+            updated: 0,
+            errors,
+        });
+    }
+    let (mut created, mut updated) = (0, 0);
+    for (row, org_id, existing) in plan {
+        let person = &row.person;
+        match existing {
+            None => {
+                insert_person(conn, person, org_id, None)?;
+                created += 1;
+            }
+            Some((existing, roles_before)) => {
+                write_person(conn, existing.id, person, org_id)?;
+                if person.roles != roles_before {
+                    // other rights: the person signs in again, as after a PATCH
+                    rows::set_roles(conn, existing.id, &person.roles)?;
+                    rows::end_sessions(conn, existing.id)?;
+                    AuditEvent::new(actor.id, "user_updated", "user")
+                        .object(existing.id)
+                        .from_address(&actor.address)
+                        .details(json!({
+                            "fields": ["roles"],
+                            "via": "import",
+                            "roles": { "from": roles_before, "to": person.roles },
+                        }))
+                        .record(conn)?;
+                }
+                updated += 1;
+            }
+        }
+    }
+    AuditEvent::new(actor.id, "users_imported", "user")
+        .from_address(&actor.address)
+        .details(json!({ "created": created, "updated": updated }))
+        .record(conn)?;
+    Ok(ImportReport {
+        created,
+        updated,
+        errors: Vec::new(),
+    })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordCohort {
+    pub id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordCourse {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub tier: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordCertificate {
+    pub id: Uuid,
+    pub serial: String,
+    /// valid, expired, revoked or superseded
+    pub status: String,
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Record {
+    pub enrollment_id: Uuid,
+    pub cohort: RecordCohort,
+    pub course: RecordCourse,
+    pub status: String,
+    pub attendance_percent: f64,
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<RecordCertificate>,
+}
+
+/// An enrolment with its cohort (id, title, dates) and course (id, code, title, tier).
+type RecordLine = (
+    crate::db::training::EnrollmentRow,
+    (Uuid, String, NaiveDate, NaiveDate),
+    (Uuid, String, String, String),
+);
+
+/// A person's training record: every enrolment, its marks, and the certificate it earned.
+pub async fn training_record(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    today: NaiveDate,
+) -> Result<Vec<Record>, AppError> {
+    let actor = actor.clone();
+    use crate::db::schema::{certificates, cohorts, courses, enrollments};
+    db.run(move |conn| {
+        visible_user(conn, &actor, id)?;
+        let found: Vec<RecordLine> = enrollments::table
+            .inner_join(cohorts::table.inner_join(courses::table))
+            .filter(enrollments::user_id.eq(id))
+            .order(cohorts::starts_on.desc())
+            .select((
+                crate::db::training::EnrollmentRow::as_select(),
+                (
+                    cohorts::id,
+                    cohorts::title,
+                    cohorts::starts_on,
+                    cohorts::ends_on,
+                ),
+                (courses::id, courses::code, courses::title, courses::tier),
+            ))
+            .load(conn)?;
+        let mut out = Vec::with_capacity(found.len());
+        for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier)) in found {
+            // the newest certificate of the enrolment (a correction supersedes the first)
+            let cert: Option<(Uuid, String, String, NaiveDate)> = certificates::table
+                .filter(certificates::enrollment_id.eq(e.id))
+                .order(certificates::created_at.desc())
+                .select((
+                    certificates::id,
+                    certificates::serial,
+                    certificates::status,
+                    certificates::valid_until,
+                ))
+                .first(conn)
+                .optional()?;
+            let attendance_percent = match e.attendance_percent {
+                Some(p) => p,
+                None => {
+                    let (total, attended) = crate::db::training::attended_minutes(conn, cid)?;
+                    crate::domain::training::attendance_percent(
+                        total,
+                        attended.get(&e.id).copied().unwrap_or(0),
+                    )
+                }
+            };
+            out.push(Record {
+                enrollment_id: e.id,
+                cohort: RecordCohort {
+                    id: cid,
+                    title: ctitle,
+                    starts_on,
+                    ends_on,
+                },
+                course: RecordCourse {
+                    id: course_id,
+                    code,
+                    title,
+                    tier,
+                },
+                status: e.status,
+                attendance_percent,
+                score: e.score,
+                certificate: cert.map(|(id, serial, status, valid_until)| RecordCertificate {
+                    status: if status == "valid" && valid_until < today {
+                        "expired".into()
+                    } else {
+                        status
+                    },
+                    id,
+                    serial,
+                    valid_until,
+                }),
+            });
+        }
+        Ok(out)
+    })
+    .await
+}
