@@ -26,9 +26,9 @@ use printpdf::{
 };
 use unicode_normalization::UnicodeNormalization;
 
-const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSerif.ttf");
-const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSerif-Bold.ttf");
-const ITALIC_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSerif-Italic.ttf");
+const REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSerif.ttf");
+const BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSerif-Bold.ttf");
+const ITALIC_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSerif-Italic.ttf");
 
 /// File name of the embedded signed claims inside the PDF (`/EmbeddedFiles` name tree key).
 pub const CLAIMS_ATTACHMENT_NAME: &str = "cascade-claims.bin";
