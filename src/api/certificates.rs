@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::cohorts::{reach_cohort, Access};
-use super::users::paging;
+use crate::domain::paging::paging;
 use crate::auth::current_user::{client_address, Actor, CurrentUser};
 use crate::certificates::issuance::{self, NewCertificate};
 use crate::db::audit::AuditEvent;

@@ -23,7 +23,7 @@ use crate::domain::training::{
 use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
 
-use super::users::paging;
+use crate::domain::paging::paging;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CourseRef {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::auth::current_user::CurrentUser;
 use crate::db::users::UserView;
 use crate::domain::people::PersonInput;
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::service::people::{self, ImportReport, PeopleSearch, PersonChanges, Record, UserPage};
 use crate::startup::AppState;
 
@@ -74,24 +74,6 @@ pub struct UserQuery {
     pub per_page: Option<i64>,
 }
 
-/// Paging parameters, checked: page from 1, 1 to 100 per page (default 20).
-pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
-    let page = page.unwrap_or(1);
-    let per_page = per_page.unwrap_or(20);
-    let mut errors = Vec::new();
-    if !(1..=100_000).contains(&page) {
-        errors.push(FieldError::new("page", "must be from 1 to 100000"));
-    }
-    if !(1..=100).contains(&per_page) {
-        errors.push(FieldError::new("per_page", "must be from 1 to 100"));
-    }
-    if errors.is_empty() {
-        Ok((page, per_page))
-    } else {
-        Err(AppError::Validation(errors))
-    }
-}
-
 impl From<UpdateUser> for PersonChanges {
     fn from(b: UpdateUser) -> Self {
         PersonChanges {
@@ -141,12 +123,11 @@ pub async fn list(
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let (page, per_page) = paging(query.page, query.per_page)?;
     let search = PeopleSearch {
         q: query.q,
         organization_id: query.organization_id,
-        page,
-        per_page,
+        page: query.page,
+        per_page: query.per_page,
     };
     let found = people::find_people(&state.db, &user.actor(), search).await?;
     Ok(HttpResponse::Ok().json(found))

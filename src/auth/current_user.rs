@@ -39,6 +39,8 @@ pub struct Actor {
     pub roles: Vec<Role>,
     pub scope: Scope,
     pub address: String,
+    /// Where they work (nil for the command line).
+    pub organization_id: Uuid,
 }
 
 impl Actor {
@@ -49,6 +51,7 @@ impl Actor {
             roles: vec![Role::Admin],
             scope: Scope::All,
             address: "cli".into(),
+            organization_id: Uuid::nil(),
         }
     }
 
@@ -133,6 +136,7 @@ impl CurrentUser {
             roles: self.roles.clone(),
             scope: self.scope.clone(),
             address: self.address.clone(),
+            organization_id: self.organization_id,
         }
     }
 

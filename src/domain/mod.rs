@@ -2,6 +2,7 @@
 pub mod access;
 pub mod certificates;
 pub mod organizations;
+pub mod paging;
 pub mod people;
 pub mod text;
 pub mod training;

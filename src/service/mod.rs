@@ -4,7 +4,9 @@
 //! anything.
 
 pub mod accounts;
+pub mod organizations;
 pub mod people;
+pub mod reports;
 
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;

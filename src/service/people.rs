@@ -238,8 +238,8 @@ pub async fn person(db: &Db, actor: &Actor, id: Uuid) -> Result<UserView, AppErr
 pub struct PeopleSearch {
     pub q: Option<String>,
     pub organization_id: Option<Uuid>,
-    pub page: i64,
-    pub per_page: i64,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
 }
 
 /// People in the caller's scope matching a search, a page of them and the total.
@@ -251,6 +251,7 @@ pub async fn find_people(
     if !manages_people(&actor.roles) {
         return Err(refuse(db, actor, "list_users").await);
     }
+    let (page, per_page) = crate::domain::paging::paging(search.page, search.per_page)?;
     if let Some(q) = &search.q {
         crate::domain::text::check_plain("q", q, crate::domain::text::limits::SEARCH)
             .map_err(|e| AppError::Validation(vec![e]))?;
@@ -266,12 +267,7 @@ pub async fn find_people(
         .as_deref()
         .map(crate::domain::people::search_fold)
         .filter(|q| !q.is_empty());
-    let PeopleSearch {
-        organization_id,
-        page,
-        per_page,
-        ..
-    } = search;
+    let organization_id = search.organization_id;
     let (total, items) = db
         .run(move |conn| {
             let org_filter = match organization_id {
