@@ -149,9 +149,17 @@ pub async fn create(
                         other => other,
                     })?;
                 if let Some(old_id) = body.supersedes_id {
-                    let old = rows::course(conn, old_id).optional()?.ok_or_else(|| {
-                        AppError::validation("supersedes_id", "no course has this id")
-                    })?;
+                    // locked, so that of two courses superseding it at once the second waits,
+                    // then sees the first one's mark and is refused
+                    let old: CourseRow = courses::table
+                        .find(old_id)
+                        .select(CourseRow::as_select())
+                        .for_update()
+                        .first(conn)
+                        .optional()?
+                        .ok_or_else(|| {
+                            AppError::validation("supersedes_id", "no course has this id")
+                        })?;
                     if old.tier() != tier || old.curriculum_version == version {
                         return Err(AppError::validation(
                             "supersedes_id",

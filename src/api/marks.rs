@@ -183,10 +183,17 @@ pub async fn put_score(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let e = rows::enrollment(conn, enrollment_id)?;
-                reach_cohort(conn, &actor, e.cohort_id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, e.cohort_id)?;
+                // an enrolment never changes cohort, so its cohort id may be read before the lock
+                let cohort_id: Uuid = enrollments::table
+                    .find(enrollment_id)
+                    .select(enrollments::cohort_id)
+                    .first(conn)?;
+                reach_cohort(conn, &actor, cohort_id, Access::Manage)?;
+                // the cohort lock first, as withdrawing takes it: the enrolment read after it
+                // sees any withdrawal that committed while this call waited
+                let cohort = rows::cohort_for_update(conn, cohort_id)?;
                 open_for_marks(&cohort.status)?;
+                let e = rows::enrollment(conn, enrollment_id)?;
                 if e.status != "enrolled" {
                     return Err(AppError::conflict(format!(
                         "The enrolment is {}; scores go to active enrolments.",

@@ -6,6 +6,7 @@ mod authorization;
 mod certificates;
 mod foundation;
 mod identity;
+mod races;
 mod reports;
 mod security;
 mod training;
