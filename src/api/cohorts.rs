@@ -24,6 +24,11 @@ use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
 
 use crate::domain::paging::paging;
+// re-exported while `marks.rs` still imports them from here
+use crate::service::cohorts::{
+    lock_for_change, require_active, require_certified_instructor, status_of,
+};
+pub use crate::service::cohorts::{reach_cohort, Access};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CourseRef {
@@ -188,51 +193,9 @@ pub struct EnrollmentList {
 pub struct FinalizeReport {
     pub completed: i64,
     pub failed: i64,
-    pub issued: Vec<crate::api::certificates::CertificateView>,
+    pub issued: Vec<crate::db::views::certificates::CertificateView>,
     /// Certificates that earlier calls had already issued for this cohort.
     pub already_issued: i64,
-}
-
-/// How much the caller needs: to see the cohort, or to change it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    Manage,
-}
-
-/// Loads a cohort the caller may reach: 404 when outside their scope (and not a participant),
-/// 403 when visible but not theirs to change.
-pub fn reach_cohort(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    access: Access,
-) -> Result<CohortRow, AppError> {
-    let cohort = rows::cohort(conn, id)?;
-    let visible = actor.scope.covers_organization(cohort.organization_id)
-        || match actor.id {
-            Some(me) => rows::is_participant(conn, cohort.id, me)?,
-            None => false,
-        };
-    if !visible {
-        return Err(AppError::NotFound);
-    }
-    if access == Access::Manage && !actor.coordinates(cohort.organization_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(cohort)
-}
-
-/// A cohort the caller manages, locked for the rest of the transaction, still taking changes.
-fn lock_for_change(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<CohortRow, AppError> {
-    reach_cohort(conn, actor, id, Access::Manage)?;
-    let cohort = rows::cohort_for_update(conn, id)?;
-    require_active(&cohort)?;
-    Ok(cohort)
 }
 
 /// What enrolling or assigning needs to know of a person.
@@ -287,21 +250,6 @@ fn reaches_person(
 ) -> bool {
     OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
         || actor.scope.covers_person(person, who.organization_id)
-}
-
-fn status_of(cohort: &CohortRow) -> CohortStatus {
-    CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled)
-}
-
-fn require_active(cohort: &CohortRow) -> Result<(), AppError> {
-    if status_of(cohort).is_active() {
-        Ok(())
-    } else {
-        Err(AppError::Conflict {
-            code: "cohort_closed",
-            message: format!("The cohort is {}; it takes no more changes.", cohort.status),
-        })
-    }
 }
 
 fn course_ref(c: &CourseRow) -> CourseRef {
@@ -632,39 +580,6 @@ pub async fn get(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// Tier 2 needs at least one instructor whose master-trainer certificate covers the dates.
-pub fn require_certified_instructor(
-    conn: &mut PgConnection,
-    cohort: &CohortRow,
-    course: &CourseRow,
-) -> Result<Vec<Uuid>, AppError> {
-    if course.tier() != training::Tier::Propagandist {
-        return Ok(Vec::new());
-    }
-    let instructors = rows::instructors_with_cover(conn, cohort)?;
-    if instructors.is_empty() {
-        return Err(instructor_not_certified(
-            "A propagandist cohort needs at least one instructor whose master-trainer certificate is valid on every day of the cohort.",
-        ));
-    }
-    // every instructor, not just one: each appears in the certificates' lineage
-    let uncovered: Vec<&str> = instructors
-        .iter()
-        .filter(|(_, _, cover)| cover.is_none())
-        .map(|(_, name, _)| name.as_str())
-        .collect();
-    if !uncovered.is_empty() {
-        return Err(instructor_not_certified(format!(
-            "No master-trainer certificate valid on every day of the cohort for: {}. Remove or replace them.",
-            uncovered.join(", ")
-        )));
-    }
-    Ok(instructors
-        .into_iter()
-        .filter_map(|(_, _, cover)| cover)
-        .collect())
 }
 
 #[utoipa::path(patch, path = "/api/v1/cohorts/{id}", request_body = UpdateCohort,
@@ -1205,7 +1120,7 @@ pub async fn finalize(
             Ok(FinalizeReport {
                 completed: done.completed,
                 failed: done.failed,
-                issued: crate::api::certificates::views(
+                issued: crate::db::views::certificates::views(
                     conn,
                     &done.issued,
                     today,

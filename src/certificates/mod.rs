@@ -100,7 +100,7 @@ pub fn finalize_cohort(
         });
     }
     let course = rows::course(conn, cohort.course_id)?;
-    let lineage = crate::api::cohorts::require_certified_instructor(conn, &cohort, &course)?;
+    let lineage = crate::service::cohorts::require_certified_instructor(conn, &cohort, &course)?;
     let (total_minutes, attended) = rows::attended_minutes(conn, cohort.id)?;
     if total_minutes == 0 {
         return Err(AppError::Rule {

@@ -7,6 +7,7 @@ pub mod organizations;
 pub mod schema;
 pub mod training;
 pub mod users;
+pub mod views;
 
 use std::time::Duration;
 

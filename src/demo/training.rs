@@ -336,7 +336,7 @@ fn corrections(
     };
     let actor = Actor::command_line();
     let ngoc = holder(conn, "ngoc.bt")?;
-    crate::api::certificates::revoke_certificate(
+    crate::service::certificates::revoke_certificate(
         conn,
         &actor,
         ngoc,
@@ -345,7 +345,7 @@ fn corrections(
     let tuan = holder(conn, "tuan.lv")?;
     let corrected = crate::domain::people::FullName::parse("Lê Văn Tuấn")
         .map_err(|e| AppError::Validation(vec![e]))?;
-    crate::api::certificates::reissue_certificate(
+    crate::service::certificates::reissue_certificate(
         conn,
         issuer,
         &actor,

@@ -4,9 +4,12 @@
 //! anything.
 
 pub mod accounts;
+pub mod certificates;
+pub mod cohorts;
 pub mod organizations;
 pub mod people;
 pub mod reports;
+pub mod verification;
 
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;
@@ -30,4 +33,17 @@ pub async fn refuse(db: &Db, actor: &Actor, action: &'static str) -> AppError {
         tracing::warn!(error = %e, "could not record a denied access");
     }
     AppError::Forbidden
+}
+
+/// Passes a result through, recording a 403 as a refused action of `actor`.
+pub async fn audited<T>(
+    db: &Db,
+    actor: &Actor,
+    result: Result<T, AppError>,
+    action: &'static str,
+) -> Result<T, AppError> {
+    match result {
+        Err(AppError::Forbidden) => Err(refuse(db, actor, action).await),
+        other => other,
+    }
 }

@@ -5,9 +5,10 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::api::certificates::{verification, Verification};
 use crate::auth::current_user::client_address;
+use crate::db::views::certificates::Verification;
 use crate::error::AppError;
+use crate::service::verification;
 use crate::startup::AppState;
 
 #[derive(Template)]
@@ -63,15 +64,11 @@ pub async fn page(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     state.verify_limiter.check(&client_address(&req))?;
-    let (code, today) = (code.into_inner(), state.today());
-    let found = state
-        .db
-        .run(move |conn| match verification(conn, &code, today) {
-            Ok(v) => Ok(Some(displayable(v))),
-            Err(AppError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        })
-        .await?;
+    let found = match verification::verify(&state.db, code.into_inner(), state.today()).await {
+        Ok(v) => Some(displayable(v)),
+        Err(AppError::NotFound) => None,
+        Err(e) => return Err(e),
+    };
     let (status_label, tier_label) = found.as_ref().map(labels).unwrap_or(("", ""));
     let http_status = if found.is_some() {
         actix_web::http::StatusCode::OK

@@ -1,0 +1,4 @@
+//! Read models: the views the API and the pages answer with, each built in a few batched queries
+//! for a whole page rather than a few per item.
+
+pub mod certificates;
