@@ -112,6 +112,9 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(json_error_for_bare_errors))
                 .wrap(security_headers())
                 .wrap(Compress::default())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::session::renew_expired_session,
+                ))
                 .wrap(TracingLogger::default())
                 .configure(crate::api::configure)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))

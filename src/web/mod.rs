@@ -1,5 +1,13 @@
-//! Web pages rendered on the server in Vietnamese (askama templates in `templates/`).
+//! Web pages rendered on the server in Vietnamese (askama templates in `templates/`). Each page
+//! handler parses the form or query, calls one use case of [`crate::service`] — the same the
+//! JSON API calls — and renders the answer.
 
+pub mod account;
+pub mod help;
+pub mod labels;
+pub mod me;
+pub mod page;
+pub mod session;
 pub mod verify;
 
 use actix_web::{get, web, HttpResponse};
@@ -15,6 +23,14 @@ pub async fn stylesheet() -> HttpResponse {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(stylesheet)
+        .service(account::login_form)
+        .service(account::login)
+        .service(account::logout)
+        .service(account::home)
+        .service(account::password_form)
+        .service(account::change_password)
+        .service(me::page)
+        .service(help::page)
         .service(verify::lookup)
         .service(verify::page);
 }

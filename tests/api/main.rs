@@ -7,6 +7,7 @@ mod certificates;
 mod foundation;
 mod identity;
 mod races;
+mod pages;
 mod reports;
 mod security;
 mod training;

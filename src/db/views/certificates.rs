@@ -254,6 +254,10 @@ pub struct Verification {
     pub revocation_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by_serial: Option<String>,
+    /// The verification code of the certificate that replaced this one (a correction), so a
+    /// verifier can follow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by_code: Option<String>,
     pub lineage: Vec<LineageLink>,
 }
 
@@ -268,11 +272,12 @@ pub fn verification(
         .filter(certificates::verification_code.eq(&code))
         .select(CertificateRow::as_select())
         .first(conn)?;
-    let superseded_by_serial: Option<String> = certificates::table
+    let successor: Option<(String, String)> = certificates::table
         .filter(certificates::supersedes_id.eq(row.id))
-        .select(certificates::serial)
+        .select((certificates::serial, certificates::verification_code))
         .first(conn)
         .optional()?;
+    let (superseded_by_serial, superseded_by_code) = successor.unzip();
     // walk up: each link's own lineage, until the master-trainer certificates (issued by BNV)
     let mut lineage = Vec::new();
     let mut frontier = vec![row.id];
@@ -314,6 +319,7 @@ pub fn verification(
         valid_until: row.valid_until,
         revocation_reason: row.revocation_reason,
         superseded_by_serial,
+        superseded_by_code,
         lineage,
     })
 }

@@ -1,0 +1,273 @@
+//! What every page shares: the signed-in person (or a trip to `/login`), the layout's menu for
+//! their roles, rendering a template, and errors shown as a sentence in Vietnamese on a page
+//! with the same status code the API would answer.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{dev::Payload, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::auth::current_user::{Actor, CurrentUser};
+use crate::domain::people::Role;
+use crate::error::AppError;
+
+/// One entry of the menu.
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What the layout shows around every page: who is signed in and where they may go.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// The signed-in person's full name, if anyone is signed in.
+    pub user_name: Option<String>,
+    pub menu: Vec<MenuItem>,
+}
+
+impl Layout {
+    /// The layout for a visitor who is not signed in.
+    pub fn public(path: &str) -> Self {
+        Layout {
+            user_name: None,
+            menu: menu(&[], path),
+        }
+    }
+
+    pub fn for_user(user: &CurrentUser, path: &str) -> Self {
+        Layout {
+            user_name: Some(user.full_name.clone()),
+            menu: menu(&user.roles, path),
+        }
+    }
+}
+
+/// The menu for these roles (none: a visitor), marking the page at `path`.
+fn menu(roles: &[Role], path: &str) -> Vec<MenuItem> {
+    let staff = crate::domain::access::manages_people(roles);
+    let schedules = roles.contains(&Role::Admin) || roles.contains(&Role::Coordinator);
+    let signed_in = !roles.is_empty();
+    let items: [(bool, &'static str, &'static str); 8] = [
+        (signed_in, "/", "Trang chủ"),
+        (signed_in, "/me", "Hồ sơ của tôi"),
+        (schedules, "/cohorts", "Lịch lớp"),
+        (staff, "/certificates", "Giấy chứng nhận"),
+        (staff, "/people", "Nhân sự"),
+        (staff, "/reports/coverage", "Báo cáo"),
+        (true, "/verify", "Tra cứu"),
+        (signed_in, "/help", "Hướng dẫn"),
+    ];
+    items
+        .into_iter()
+        .filter(|(shown, _, _)| *shown)
+        .map(|(_, href, label)| MenuItem {
+            href,
+            label,
+            current: if href == "/" {
+                path == "/"
+            } else {
+                path == href || path.starts_with(&format!("{href}/"))
+            },
+        })
+        .collect()
+}
+
+/// A signed-in person on a page; without a session the visitor is sent to `/login?next=…`.
+pub struct PageUser {
+    pub user: CurrentUser,
+    /// The path asked for, for the menu.
+    pub path: String,
+}
+
+impl PageUser {
+    pub fn actor(&self) -> Actor {
+        self.user.actor()
+    }
+
+    pub fn layout(&self) -> Layout {
+        Layout::for_user(&self.user, &self.path)
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.user.has(role)
+    }
+}
+
+impl FromRequest for PageUser {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = CurrentUser::from_request(req, payload);
+        let path = req.path().to_string();
+        let next = match req.query_string() {
+            "" => path.clone(),
+            q => format!("{path}?{q}"),
+        };
+        Box::pin(async move {
+            match fut.await {
+                Ok(user) => Ok(PageUser { user, path }),
+                Err(AppError::Unauthenticated) => Err(PageError::SignIn { next }),
+                Err(e) => Err(PageError::App(e)),
+            }
+        })
+    }
+}
+
+/// Where to go after signing in: only a path of this site (never `//elsewhere` or a URL).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+/// What a page answers when it cannot show what was asked.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the session ended): to the sign-in page, and back afterwards.
+    SignIn {
+        next: String,
+    },
+    App(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::App(e)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::SignIn { .. } => f.write_str("sign-in needed"),
+            PageError::App(e) => e.fmt(f),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: &'static str,
+    message: String,
+}
+
+/// The heading of an error page, by its status.
+fn heading(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "Chưa thực hiện được",
+        403 => "Không được phép",
+        404 => "Không tìm thấy",
+        409 => "Không thực hiện được lúc này",
+        429 => "Quá nhiều lần thử",
+        503 => "Dịch vụ tạm thời gián đoạn",
+        _ => "Đã có lỗi xảy ra",
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn { .. } => StatusCode::SEE_OTHER,
+            PageError::App(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::SignIn { next } => {
+                let query =
+                    serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("/login?{query}")))
+                    .finish()
+            }
+            PageError::App(e) => {
+                // the API's error handling logs what must be logged
+                let _ = e.error_response();
+                let status = e.status_code();
+                let page = ErrorPage {
+                    layout: Layout::default(),
+                    heading: heading(status),
+                    message: e.public_message(),
+                };
+                let mut res = HttpResponse::build(status);
+                if let AppError::RateLimited { retry_after_secs } = e {
+                    res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+                }
+                match page.render() {
+                    Ok(body) => res.content_type("text/html; charset=utf-8").body(body),
+                    Err(_) => res
+                        .content_type("text/plain; charset=utf-8")
+                        .body(page.message),
+                }
+            }
+        }
+    }
+}
+
+/// Renders a page with status 200.
+pub fn render(page: &impl Template) -> Result<HttpResponse, PageError> {
+    render_with(page, StatusCode::OK)
+}
+
+/// Renders a page with a status of its own (a form shown again after a broken rule answers the
+/// status the API would).
+pub fn render_with(page: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
+    let body = page.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// After a change: back to a page (303, so a reload does not post again).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+/// A form's field error as the page shows it: the rule's sentence per field.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    /// A sentence about the whole form.
+    pub summary: Option<String>,
+    pub fields: Vec<(String, String)>,
+}
+
+impl FormErrors {
+    pub fn from_error(e: &AppError) -> Self {
+        match e {
+            AppError::Validation(details) => FormErrors {
+                summary: Some(e.public_message()),
+                fields: details
+                    .iter()
+                    .map(|d| (d.field.clone(), d.message.clone()))
+                    .collect(),
+            },
+            other => FormErrors {
+                summary: Some(other.public_message()),
+                fields: Vec::new(),
+            },
+        }
+    }
+
+    /// The message for one field, if it has one.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.summary.is_none() && self.fields.is_empty()
+    }
+}

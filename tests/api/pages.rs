@@ -1,0 +1,292 @@
+//! The web pages over HTTP (the browser journeys are in `browser/`): signing in and out, the
+//! session cookies and their renewal, the pages each role sees, errors as Vietnamese pages.
+
+use awc::http::header;
+
+use crate::authorization::World;
+use crate::harness::{spawn_app, TestApp, PASSWORD};
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The value a `Set-Cookie` gives this cookie, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies.iter().find_map(|c| {
+            let first = c.split(';').next()?;
+            let (n, v) = first.split_once('=')?;
+            (n == name).then(|| v.to_string())
+        })
+    }
+}
+
+async fn read(
+    mut res: awc::ClientResponse<
+        impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    >,
+) -> Page {
+    let body = res.body().limit(10 * 1024 * 1024).await.unwrap();
+    Page {
+        status: res.status().as_u16(),
+        location: res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        set_cookies: res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A client that shows redirects rather than following them.
+fn browser_client() -> awc::Client {
+    awc::Client::builder().disable_redirects().finish()
+}
+
+/// A page as a browser asks for it, with these cookies (`name=value; …`).
+pub async fn get_page(app: &TestApp, path: &str, cookies: &str) -> Page {
+    let mut req = browser_client()
+        .get(app.url(path))
+        .insert_header(("sec-fetch-dest", "document"));
+    if !cookies.is_empty() {
+        req = req.insert_header((header::COOKIE, cookies.to_string()));
+    }
+    read(req.send().await.unwrap()).await
+}
+
+/// A form posted from Cascade's own pages.
+pub async fn post_form(app: &TestApp, path: &str, cookies: &str, form: &[(&str, &str)]) -> Page {
+    let mut req = browser_client()
+        .post(app.url(path))
+        .insert_header(("sec-fetch-site", "same-origin"))
+        .insert_header(("sec-fetch-dest", "document"));
+    if !cookies.is_empty() {
+        req = req.insert_header((header::COOKIE, cookies.to_string()));
+    }
+    read(req.send_form(&form).await.unwrap()).await
+}
+
+/// Signs in through the page; the `Cookie` header value the browser would send afterwards.
+pub async fn sign_in(app: &TestApp, username: &str) -> String {
+    let page = post_form(
+        app,
+        "/login",
+        "",
+        &[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    format!(
+        "cascade_session={}; cascade_refresh={}",
+        page.cookie("cascade_session").unwrap(),
+        page.cookie("cascade_refresh").unwrap()
+    )
+}
+
+#[actix_rt::test]
+async fn a_page_without_a_session_sends_the_visitor_to_sign_in_and_back() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let page = get_page(&app, "/me", "").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/login?next=%2Fme"));
+    let login = get_page(&app, "/login?next=%2Fme", "").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("lang=\"vi\""));
+    assert!(login.body.contains("name=\"next\" value=\"/me\""));
+    let signed = post_form(
+        &app,
+        "/login",
+        "",
+        &[
+            ("username", "hang.nt"),
+            ("password", PASSWORD),
+            ("next", "/me"),
+        ],
+    )
+    .await;
+    assert_eq!(signed.status, 303);
+    assert_eq!(signed.location.as_deref(), Some("/me"));
+    let session = signed.cookie("cascade_session").unwrap();
+    assert!(signed
+        .set_cookies
+        .iter()
+        .all(|c| c.contains("HttpOnly") && c.contains("SameSite=Strict")));
+    let me = get_page(&app, "/me", &format!("cascade_session={session}")).await;
+    assert_eq!(me.status, 200);
+    assert!(me.body.contains("Hồ sơ của tôi"));
+}
+
+#[actix_rt::test]
+async fn wrong_password_and_throttling_are_said_in_vietnamese() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let page = post_form(
+        &app,
+        "/login",
+        "",
+        &[("username", "hang.nt"), ("password", "sai mật khẩu rồi")],
+    )
+    .await;
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("Tên đăng nhập hoặc mật khẩu không đúng"));
+    for _ in 0..5 {
+        post_form(
+            &app,
+            "/login",
+            "",
+            &[("username", "hang.nt"), ("password", "sai")],
+        )
+        .await;
+    }
+    let page = post_form(
+        &app,
+        "/login",
+        "",
+        &[("username", "hang.nt"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(page.status, 429);
+    assert!(page.body.contains("phút"), "{}", page.body);
+}
+
+#[actix_rt::test]
+async fn next_never_leads_off_the_site() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let page = post_form(
+            &app,
+            "/login",
+            "",
+            &[
+                ("username", "hang.nt"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+        )
+        .await;
+        assert_eq!(page.location.as_deref(), Some("/"), "{next}");
+    }
+}
+
+#[actix_rt::test]
+async fn an_expired_access_token_with_a_live_session_is_renewed_on_the_next_page() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let cookies = sign_in(&app, "hang.nt").await;
+    let refresh = cookies
+        .split("cascade_refresh=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    // the access cookie is gone (the browser drops it after 15 minutes)
+    let page = get_page(&app, "/me", &format!("cascade_refresh={refresh}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let renewed = page.cookie("cascade_refresh").unwrap();
+    assert_ne!(renewed, refresh, "the refresh token rotates");
+    assert!(page.cookie("cascade_session").is_some());
+    // signing out ends it: the refresh token no longer renews anything
+    let out = post_form(
+        &app,
+        "/logout",
+        &format!(
+            "cascade_session={}; cascade_refresh={renewed}",
+            page.cookie("cascade_session").unwrap()
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    let after = get_page(&app, "/me", &format!("cascade_refresh={renewed}")).await;
+    assert_eq!(after.status, 303);
+}
+
+#[actix_rt::test]
+async fn the_home_page_offers_what_the_role_may_do() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let trainee = get_page(&app, "/", &sign_in(&app, "hang.nt").await).await;
+    assert_eq!(trainee.status, 200);
+    assert!(trainee.body.contains("href=\"/me\""));
+    assert!(!trainee.body.contains("href=\"/certificates\""));
+    let hr = get_page(&app, "/", &sign_in(&app, "nhansu.hn").await).await;
+    assert!(hr.body.contains("href=\"/certificates\""));
+    assert!(!hr.body.contains("href=\"/cohorts\""));
+    let coordinator = get_page(&app, "/", &sign_in(&app, "dieuphoi.hn").await).await;
+    assert!(coordinator.body.contains("href=\"/cohorts\""));
+}
+
+#[actix_rt::test]
+async fn password_change_page_names_the_broken_rule_in_the_form() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let cookies = sign_in(&app, "hang.nt").await;
+    let page = post_form(
+        &app,
+        "/account/password",
+        &cookies,
+        &[("current_password", PASSWORD), ("new_password", "ngắn")],
+    )
+    .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("new_password-error"), "{}", page.body);
+    let page = post_form(
+        &app,
+        "/account/password",
+        &cookies,
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "một mật khẩu mới đủ dài"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Đã đổi mật khẩu"));
+}
+
+#[actix_rt::test]
+async fn the_verify_form_and_an_unknown_code_are_vietnamese_pages() {
+    let app = spawn_app().await;
+    let form = get_page(&app, "/verify", "").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Mã tra cứu"));
+    let unknown = get_page(&app, "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "").await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body.contains("Không tìm thấy giấy chứng nhận"));
+}
+
+#[actix_rt::test]
+async fn the_public_verify_limit_is_a_vietnamese_page_and_staff_are_not_held_to_it() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let mut last = None;
+    for _ in 0..61 {
+        last = Some(get_page(&app, "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "").await);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, 429);
+    assert!(last.body.contains("quá nhiều lần"), "{}", last.body);
+    assert!(last.body.contains("<html lang=\"vi\">"));
+    let staff = sign_in(&app, "nhansu.hn").await;
+    let page = get_page(&app, "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &staff).await;
+    assert_eq!(page.status, 404);
+}
