@@ -13,7 +13,7 @@ use crate::service::people::{self, ImportReport, PeopleSearch, PersonChanges, Re
 use crate::startup::AppState;
 
 /// Largest CSV upload: 10 MiB.
-pub const CSV_LIMIT: usize = 10 * 1024 * 1024;
+pub const CSV_LIMIT: usize = crate::domain::user_import::MAX_FILE_BYTES;
 
 /// Distinguishes "absent" (leave as is) from `null` (clear) in a PATCH body.
 fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>

@@ -19,6 +19,9 @@ pub const COLUMNS: [&str; 8] = [
     "roles",
 ];
 
+/// Largest file: 10 MiB.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
 /// Most people in one file.
 pub const MAX_ROWS: usize = 50_000;
 

@@ -7,7 +7,9 @@ pub mod help;
 pub mod labels;
 pub mod me;
 pub mod page;
+pub mod people;
 pub mod session;
+pub mod upload;
 pub mod verify;
 
 use actix_web::{get, web, HttpResponse};
@@ -31,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(account::change_password)
         .service(me::page)
         .service(help::page)
+        .service(people::list)
+        .service(people::post)
         .service(verify::lookup)
         .service(verify::page);
 }

@@ -290,3 +290,95 @@ async fn the_public_verify_limit_is_a_vietnamese_page_and_staff_are_not_held_to_
     let page = get_page(&app, "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &staff).await;
     assert_eq!(page.status, 404);
 }
+
+/// A multipart form with one file field, as a browser sends an upload.
+pub async fn post_file(app: &TestApp, path: &str, cookies: &str, field: &str, file: &[u8]) -> Page {
+    let boundary = "----cascade-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = browser_client()
+        .post(app.url(path))
+        .insert_header(("sec-fetch-site", "same-origin"))
+        .insert_header((header::COOKIE, cookies.to_string()))
+        .insert_header((
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        ));
+    read(req.send_body(body).await.unwrap()).await
+}
+
+#[actix_rt::test]
+async fn people_page_searches_without_diacritics_adds_and_imports_with_line_errors() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let hr = sign_in(&app, "nhansu.hn").await;
+    // the fixture names are "Nguyễn Văn …": found without the marks
+    let found = get_page(&app, "/people?q=nguyen+van+hang", &hr).await;
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains("hang.nt"), "{}", found.body);
+    assert!(
+        !found.body.contains("khoa.dm"),
+        "another province stays out"
+    );
+    let unit = w.hn_unit.to_string();
+    let added = post_form(
+        &app,
+        "/people",
+        &hr,
+        &[
+            ("username", "mai.tt"),
+            ("full_name", "Trần Thị Mai"),
+            ("organization_id", &unit),
+            ("category", "civil_servant"),
+            ("roles", "trainee"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(added.body.contains("Đã thêm Trần Thị Mai"));
+    // HR grants only `trainee`: the rule's answer, the form shown again
+    let refused = post_form(
+        &app,
+        "/people",
+        &hr,
+        &[
+            ("username", "lan.tt"),
+            ("full_name", "Trần Thị Lan"),
+            ("organization_id", &unit),
+            ("category", "civil_servant"),
+            ("roles", "coordinator"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("value=\"Trần Thị Lan\""));
+    let csv =
+        "username,full_name,date_of_birth,national_id,email,organization_code,category,roles\n\
+               binh.tt,Trần Thị Bình,,,,HN-BADINH,civil_servant,trainee\n\
+               x,,,,,HN-BADINH,boss,trainee\n";
+    let import = post_file(&app, "/people", &hr, "file", csv.as_bytes()).await;
+    assert_eq!(import.status, 200, "{}", import.body);
+    assert!(import.body.contains("Dòng 3"), "{}", import.body);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'binh.tt'"),
+        0,
+        "a file with an error changes nothing"
+    );
+    let good =
+        "username,full_name,date_of_birth,national_id,email,organization_code,category,roles\n\
+                binh.tt,Trần Thị Bình,,,,HN-BADINH,civil_servant,trainee\n";
+    let import = post_file(&app, "/people", &hr, "file", good.as_bytes()).await;
+    assert!(
+        import.body.contains("Đã nhập: 1 người mới"),
+        "{}",
+        import.body
+    );
+    // a trainee is not shown the desk
+    let trainee = get_page(&app, "/people", &sign_in(&app, "hang.nt").await).await;
+    assert_eq!(trainee.status, 403);
+    assert!(trainee.body.contains("Không được phép"));
+}
