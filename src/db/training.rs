@@ -84,6 +84,62 @@ pub fn course(conn: &mut PgConnection, id: Uuid) -> QueryResult<CourseRow> {
         .first(conn)
 }
 
+/// Every course, by tier then code.
+pub fn courses(conn: &mut PgConnection) -> QueryResult<Vec<CourseRow>> {
+    courses::table
+        .order((courses::tier.asc(), courses::code.asc()))
+        .select(CourseRow::as_select())
+        .load(conn)
+}
+
+/// A new course's columns, checked.
+pub struct NewCourse<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub tier: Tier,
+    pub curriculum_version: &'a str,
+    pub required_hours: i32,
+    pub min_attendance_percent: i32,
+    pub pass_score: i32,
+    pub certificate_validity_months: i32,
+}
+
+pub fn insert_course(conn: &mut PgConnection, new: &NewCourse<'_>) -> QueryResult<CourseRow> {
+    diesel::insert_into(courses::table)
+        .values((
+            courses::code.eq(new.code),
+            courses::title.eq(new.title),
+            courses::tier.eq(new.tier.as_str()),
+            courses::curriculum_version.eq(new.curriculum_version),
+            courses::required_hours.eq(new.required_hours),
+            courses::min_attendance_percent.eq(new.min_attendance_percent),
+            courses::pass_score.eq(new.pass_score),
+            courses::certificate_validity_months.eq(new.certificate_validity_months),
+        ))
+        .returning(CourseRow::as_returning())
+        .get_result(conn)
+}
+
+/// The course, locked until the end of the transaction (serialises superseding it).
+pub fn course_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<CourseRow> {
+    courses::table
+        .find(id)
+        .select(CourseRow::as_select())
+        .for_update()
+        .first(conn)
+}
+
+/// Marks `old_id` as replaced by `new_id`.
+pub fn supersede_course(conn: &mut PgConnection, old_id: Uuid, new_id: Uuid) -> QueryResult<()> {
+    diesel::update(courses::table.find(old_id))
+        .set((
+            courses::superseded_by_id.eq(new_id),
+            courses::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn cohort(conn: &mut PgConnection, id: Uuid) -> QueryResult<CohortRow> {
     cohorts::table
         .find(id)

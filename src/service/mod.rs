@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod certificates;
 pub mod cohorts;
+pub mod courses;
 pub mod organizations;
 pub mod people;
 pub mod reports;
