@@ -24,6 +24,7 @@ use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
 
 use crate::domain::paging::paging;
+use crate::service::certification::{self, FinalizeReport};
 // re-exported while `marks.rs` still imports them from here
 use crate::service::cohorts::{
     lock_for_change, require_active, require_certified_instructor, status_of,
@@ -186,16 +187,6 @@ pub struct EnrollmentView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EnrollmentList {
     pub items: Vec<EnrollmentView>,
-}
-
-/// What finalising answers; `issued` lists the certificates this call issued.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FinalizeReport {
-    pub completed: i64,
-    pub failed: i64,
-    pub issued: Vec<crate::db::views::certificates::CertificateView>,
-    /// Certificates that earlier calls had already issued for this cohort.
-    pub already_issued: i64,
 }
 
 /// What enrolling or assigning needs to know of a person.
@@ -1105,31 +1096,8 @@ pub async fn finalize(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor) = (id.into_inner(), user.actor());
     let (issuer, today) = (state.issuer(), state.today());
-    let result = state
-        .db
-        .run(move |conn| {
-            let done = conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                crate::certificates::finalize_cohort(conn, &issuer, &actor, cohort, today)
-            })?;
-            // after commit: the PDFs' digests, and the answer, hold no lock
-            crate::certificates::issuance::store_digests(conn, &issuer, &done.issued);
-            Ok(FinalizeReport {
-                completed: done.completed,
-                failed: done.failed,
-                issued: crate::db::views::certificates::views(
-                    conn,
-                    &done.issued,
-                    today,
-                    &issuer.public_url,
-                )?,
-                already_issued: done.already_issued,
-            })
-        })
-        .await;
-    let report = user.audited(result, "finalize").await?;
+    let report =
+        certification::finalize(&state.db, &user.actor(), issuer, id.into_inner(), today).await?;
     Ok(HttpResponse::Ok().json(report))
 }

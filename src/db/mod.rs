@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod cohorts;
+pub mod enrollments;
 pub mod organizations;
 pub mod schema;
 pub mod training;

@@ -205,7 +205,7 @@ pub fn seed_cohort(
     if d.finalize {
         let cohort = rows::cohort_for_update(conn, id)?;
         // finalised on its last day, as the organiser would have
-        crate::certificates::finalize_cohort(
+        crate::service::certification::finalize_cohort(
             conn,
             issuer,
             &Actor::command_line(),

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod certificates;
+pub mod certification;
 pub mod cohorts;
 pub mod courses;
 pub mod organizations;

@@ -1,0 +1,161 @@
+//! Finalising cohorts and issuing what they earn: completion of every enrolment (rule 3), and
+//! (rule 4) one certificate per completed enrolment, in the same transaction.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audited;
+use super::cohorts::{reach_cohort, require_certified_instructor, status_of, Access};
+use crate::auth::current_user::Actor;
+use crate::certificates::issuance::{self, NewCertificate};
+use crate::certificates::Issuer;
+use crate::db::audit::AuditEvent;
+use crate::db::training::{self as rows, CohortRow};
+use crate::db::views::certificates::{views, CertificateView};
+use crate::db::{cohorts as cohort_rows, enrollments, Db};
+use crate::domain::training::{self, CohortStatus, CompletionRule};
+use crate::error::AppError;
+
+/// What finalising answers; `issued` lists the certificates this call issued.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FinalizeReport {
+    pub completed: i64,
+    pub failed: i64,
+    pub issued: Vec<CertificateView>,
+    /// Certificates that earlier calls had already issued for this cohort.
+    pub already_issued: i64,
+}
+
+/// What finalising did: counts, and the certificates this call issued.
+#[derive(Debug)]
+pub struct Finalized {
+    pub completed: i64,
+    pub failed: i64,
+    pub issued: Vec<Uuid>,
+    pub already_issued: i64,
+}
+
+/// Finalises a cohort whose row the caller has locked (`SELECT … FOR UPDATE`) inside a
+/// transaction, on the day `today`. A completed cohort answers what it holds and changes nothing.
+pub fn finalize_cohort(
+    conn: &mut PgConnection,
+    issuer: &Issuer,
+    actor: &Actor,
+    cohort: CohortRow,
+    today: NaiveDate,
+) -> Result<Finalized, AppError> {
+    let status = status_of(&cohort);
+    if status == CohortStatus::Completed {
+        return Ok(Finalized {
+            completed: enrollments::count_by_status(conn, cohort.id, "completed")?,
+            failed: enrollments::count_by_status(conn, cohort.id, "failed")?,
+            issued: Vec::new(),
+            already_issued: cohort_rows::certificate_count(conn, cohort.id)?,
+        });
+    }
+    if status == CohortStatus::InProgress && today < cohort.ends_on {
+        return Err(AppError::Conflict {
+            code: "cohort_not_ended",
+            message: format!(
+                "The cohort runs until {}; it is finalised on or after its last day.",
+                cohort.ends_on.format("%d/%m/%Y")
+            ),
+        });
+    }
+    if status != CohortStatus::InProgress {
+        return Err(AppError::Conflict {
+            code: "invalid_status_transition",
+            message: format!(
+                "Only a cohort in progress is finalised; this one is {}.",
+                cohort.status
+            ),
+        });
+    }
+    let course = rows::course(conn, cohort.course_id)?;
+    let lineage = require_certified_instructor(conn, &cohort, &course)?;
+    let (total_minutes, attended) = rows::attended_minutes(conn, cohort.id)?;
+    if total_minutes == 0 {
+        return Err(AppError::Rule {
+            code: "no_sessions",
+            message: "The cohort has no sessions, so attendance cannot be judged.".into(),
+        });
+    }
+    let rule = CompletionRule {
+        min_attendance_percent: course.min_attendance_percent,
+        pass_score: course.pass_score,
+    };
+    let active = enrollments::active(conn, cohort.id)?;
+    let (mut completed, mut failed) = (0i64, 0i64);
+    let issued_on = crate::domain::certificates::issue_date(cohort.ends_on, today);
+    let mut earned = Vec::new();
+    for e in &active {
+        let percent =
+            training::attendance_percent(total_minutes, attended.get(&e.id).copied().unwrap_or(0));
+        let outcome = if training::completes(rule, percent, e.score) {
+            completed += 1;
+            earned.push(NewCertificate {
+                holder_id: e.user_id,
+                enrollment_id: Some(e.id),
+                holder_name: None,
+                holder_birth_date: None,
+                supersedes: None,
+                valid_until: None,
+                issued_on,
+            });
+            "completed"
+        } else {
+            failed += 1;
+            "failed"
+        };
+        enrollments::set_outcome(conn, e.id, outcome, percent)?;
+    }
+    // rule 4: one certificate per completed enrolment, in this same transaction
+    let issued_ids = issuance::issue(conn, issuer, &cohort, &course, &lineage, &earned)?;
+    cohort_rows::mark_completed(conn, cohort.id)?;
+    AuditEvent::new(actor.id, "cohort_finalized", "cohort")
+        .object(cohort.id)
+        .from_address(&actor.address)
+        .details(json!({ "completed": completed, "failed": failed, "issued": issued_ids.len() }))
+        .record(conn)?;
+    Ok(Finalized {
+        completed,
+        failed,
+        issued: issued_ids,
+        already_issued: 0,
+    })
+}
+
+/// Rule 3 and 4: evaluates every enrolment of a cohort the caller manages in one transaction and
+/// issues the certificates earned; idempotent, and safe when called twice at once (the cohort
+/// row is locked, and a completed cohort changes nothing).
+pub async fn finalize(
+    db: &Db,
+    actor: &Actor,
+    issuer: Issuer,
+    id: Uuid,
+    today: NaiveDate,
+) -> Result<FinalizeReport, AppError> {
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            let done = conn.transaction(|conn| {
+                reach_cohort(conn, &actor, id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, id)?;
+                finalize_cohort(conn, &issuer, &actor, cohort, today)
+            })?;
+            // after commit: the PDFs' digests, and the answer, hold no lock
+            issuance::store_digests(conn, &issuer, &done.issued);
+            Ok(FinalizeReport {
+                completed: done.completed,
+                failed: done.failed,
+                issued: views(conn, &done.issued, today, &issuer.public_url)?,
+                already_issued: done.already_issued,
+            })
+        })
+        .await;
+    audited(db, actor, result, "finalize").await
+}
