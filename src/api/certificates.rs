@@ -26,6 +26,9 @@ fn viewing(state: &AppState) -> Viewing {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct CertificateQuery {
+    /// Words of the holder's name (with or without diacritics) or part of the serial.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
     pub user_id: Option<Uuid>,
     pub cohort_id: Option<Uuid>,
     pub status: Option<String>,
@@ -44,6 +47,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let search = CertificateSearch {
+        q: q.q,
         user_id: q.user_id,
         cohort_id: q.cohort_id,
         status: q.status,

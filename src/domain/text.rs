@@ -181,6 +181,15 @@ pub fn check_drawable(
     }
 }
 
+/// A LIKE pattern matching text that contains `needle` literally (`%`, `_` and `\` escaped).
+pub fn contains_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Removes bidi controls for display: data stored before they were refused must still show as
 /// it reads, never reordered.
 pub fn without_bidi_controls(text: &str) -> String {
@@ -252,6 +261,11 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(contains_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! people and those of every organisation below it), what expires soon, who needs a refresher,
 //! completions this year and cohorts planned — as JSON, CSV or XLSX.
 
+pub mod certificates;
+
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};

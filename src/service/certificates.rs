@@ -78,6 +78,8 @@ fn require_issuer_coordinator(actor: &Actor, row: &CertificateRow) -> Result<(),
 /// What a search for certificates asks.
 #[derive(Debug, Default, Clone)]
 pub struct CertificateSearch {
+    /// Words of the holder's name (with or without diacritics) or part of the serial.
+    pub q: Option<String>,
     pub user_id: Option<Uuid>,
     pub cohort_id: Option<Uuid>,
     pub status: Option<String>,
@@ -87,8 +89,99 @@ pub struct CertificateSearch {
     pub per_page: Option<i64>,
 }
 
-/// Certificates the caller may see (staff: issued by or held in their scope; everyone: their
-/// own), newest first, a page of them.
+impl CertificateSearch {
+    /// Refuses what cannot be searched for (400).
+    fn check(&self) -> Result<(), AppError> {
+        crate::domain::training::check_dates(&[
+            ("issued_from", self.issued_from),
+            ("issued_to", self.issued_to),
+        ])?;
+        if let Some(s) = &self.status {
+            if !matches!(s.as_str(), "valid" | "expired" | "revoked" | "superseded") {
+                return Err(AppError::validation(
+                    "status",
+                    "must be valid, expired, revoked or superseded",
+                ));
+            }
+        }
+        if let Some(q) = &self.q {
+            crate::domain::text::check_plain("q", q, crate::domain::text::limits::SEARCH)
+                .map_err(|e| AppError::Validation(vec![e]))?;
+        }
+        Ok(())
+    }
+}
+
+/// The certificates an actor may see that match a search (staff: issued by or held in their
+/// scope; everyone: their own).
+fn matching<'a>(
+    actor: &Actor,
+    q: &CertificateSearch,
+    today: NaiveDate,
+) -> certificates::BoxedQuery<'a, diesel::pg::Pg> {
+    let me = actor.id.unwrap_or_default();
+    let mut query = certificates::table.into_boxed();
+    query = match actor.scope.organization_filter() {
+        None => query,
+        Some(ids) if ids.is_empty() => query.filter(certificates::holder_id.eq(me)),
+        Some(ids) => query.filter(
+            certificates::issuer_id
+                .eq_any(ids.clone())
+                .or(certificates::holder_id.eq_any(
+                    users::table
+                        .filter(users::organization_id.eq_any(ids))
+                        .select(users::id),
+                ))
+                .or(certificates::holder_id.eq(me)),
+        ),
+    };
+    if let Some(u) = q.user_id {
+        query = query.filter(certificates::holder_id.eq(u));
+    }
+    if let Some(c) = q.cohort_id {
+        query = query.filter(certificates::cohort_id.eq(c));
+    }
+    match q.status.as_deref() {
+        Some("valid") => {
+            query = query
+                .filter(certificates::status.eq("valid"))
+                .filter(certificates::valid_until.ge(today))
+        }
+        Some("expired") => {
+            query = query
+                .filter(certificates::status.eq("valid"))
+                .filter(certificates::valid_until.lt(today))
+        }
+        Some(s) => query = query.filter(certificates::status.eq(s.to_string())),
+        None => {}
+    }
+    if let Some(from) = q.issued_from {
+        query = query.filter(certificates::issued_on.ge(from));
+    }
+    if let Some(to) = q.issued_to {
+        query = query.filter(certificates::issued_on.le(to));
+    }
+    let needle =
+        q.q.as_deref()
+            .map(crate::domain::people::search_fold)
+            .filter(|n| !n.is_empty());
+    if let Some(n) = needle {
+        let by_name = crate::domain::text::contains_pattern(&n);
+        let by_serial = crate::domain::text::contains_pattern(&n.to_uppercase());
+        query = query.filter(
+            certificates::holder_id
+                .eq_any(
+                    users::table
+                        .filter(users::name_search.like(by_name))
+                        .select(users::id),
+                )
+                .or(certificates::serial.like(by_serial)),
+        );
+    }
+    query
+}
+
+/// Certificates the caller may see, newest first, a page of them.
 pub async fn find_certificates(
     db: &Db,
     actor: &Actor,
@@ -96,68 +189,11 @@ pub async fn find_certificates(
     viewing: Viewing,
 ) -> Result<CertificateList, AppError> {
     let (page, per_page) = crate::domain::paging::paging(q.page, q.per_page)?;
-    crate::domain::training::check_dates(&[
-        ("issued_from", q.issued_from),
-        ("issued_to", q.issued_to),
-    ])?;
-    if let Some(s) = &q.status {
-        if !matches!(s.as_str(), "valid" | "expired" | "revoked" | "superseded") {
-            return Err(AppError::validation(
-                "status",
-                "must be valid, expired, revoked or superseded",
-            ));
-        }
-    }
+    q.check()?;
     let (actor, public_url, today) = (actor.clone(), viewing.public_url, viewing.today);
     db.run(move |conn| {
-        let scope_orgs = actor.scope.organization_filter();
-        let me = actor.id.unwrap_or_default();
-        let build = || {
-            let mut query = certificates::table.into_boxed();
-            query = match &scope_orgs {
-                None => query,
-                Some(ids) if ids.is_empty() => query.filter(certificates::holder_id.eq(me)),
-                Some(ids) => query.filter(
-                    certificates::issuer_id
-                        .eq_any(ids.clone())
-                        .or(certificates::holder_id.eq_any(
-                            users::table
-                                .filter(users::organization_id.eq_any(ids.clone()))
-                                .select(users::id),
-                        ))
-                        .or(certificates::holder_id.eq(me)),
-                ),
-            };
-            if let Some(u) = q.user_id {
-                query = query.filter(certificates::holder_id.eq(u));
-            }
-            if let Some(c) = q.cohort_id {
-                query = query.filter(certificates::cohort_id.eq(c));
-            }
-            match q.status.as_deref() {
-                Some("valid") => {
-                    query = query
-                        .filter(certificates::status.eq("valid"))
-                        .filter(certificates::valid_until.ge(today))
-                }
-                Some("expired") => {
-                    query = query
-                        .filter(certificates::status.eq("valid"))
-                        .filter(certificates::valid_until.lt(today))
-                }
-                Some(s) => query = query.filter(certificates::status.eq(s.to_string())),
-                None => {}
-            }
-            if let Some(from) = q.issued_from {
-                query = query.filter(certificates::issued_on.ge(from));
-            }
-            if let Some(to) = q.issued_to {
-                query = query.filter(certificates::issued_on.le(to));
-            }
-            query
-        };
-        let total: i64 = build().count().get_result(conn)?;
-        let ids: Vec<Uuid> = build()
+        let total: i64 = matching(&actor, &q, today).count().get_result(conn)?;
+        let ids: Vec<Uuid> = matching(&actor, &q, today)
             .order((certificates::issued_on.desc(), certificates::serial.asc()))
             .limit(per_page)
             .offset((page - 1) * per_page)
@@ -168,6 +204,47 @@ pub async fn find_certificates(
             total,
             page,
             per_page,
+        })
+    })
+    .await
+}
+
+/// Most certificates in one export.
+pub const EXPORT_LIMIT: i64 = 50_000;
+
+/// The certificates of a search as a spreadsheet (staff): CSV or XLSX bytes, and a file name.
+pub async fn export_certificates(
+    db: &Db,
+    actor: &Actor,
+    q: CertificateSearch,
+    viewing: Viewing,
+    format: crate::service::reports::ReportFormat,
+) -> Result<crate::service::reports::Export, AppError> {
+    use crate::service::reports::{Export, ReportFormat};
+    if !manages_people(&actor.roles) {
+        return Err(super::refuse(db, actor, "export_certificates").await);
+    }
+    q.check()?;
+    let (actor, public_url, today) = (actor.clone(), viewing.public_url, viewing.today);
+    db.run(move |conn| {
+        let ids: Vec<Uuid> = matching(&actor, &q, today)
+            .order((certificates::issued_on.desc(), certificates::serial.asc()))
+            .limit(EXPORT_LIMIT)
+            .select(certificates::id)
+            .load(conn)?;
+        let list = views(conn, &ids, today, &public_url)?;
+        let stem = format!("certificates-{}", today.format("%Y-%m-%d"));
+        Ok(match format {
+            ReportFormat::Xlsx => Export::File {
+                bytes: crate::reports::certificates::to_xlsx(&list)?,
+                file_name: format!("{stem}.xlsx"),
+                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            },
+            _ => Export::File {
+                bytes: crate::reports::certificates::to_csv(&list)?,
+                file_name: format!("{stem}.csv"),
+                content_type: "text/csv; charset=utf-8",
+            },
         })
     })
     .await

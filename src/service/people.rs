@@ -280,7 +280,7 @@ pub async fn find_people(
                     q = q.filter(users::organization_id.eq_any(ids.clone()));
                 }
                 if let Some(n) = &needle {
-                    let pattern = format!("%{}%", like_escape(n));
+                    let pattern = crate::domain::text::contains_pattern(n);
                     q = q.filter(
                         users::name_search
                             .like(pattern.clone())
@@ -490,13 +490,6 @@ fn write_person(
         .execute(conn)
         .map_err(map_unique)?;
     Ok(())
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern.
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Imports people from a CSV file: every line is checked first, and a file with any error

@@ -3,11 +3,13 @@
 //! JSON API calls — and renders the answer.
 
 pub mod account;
+pub mod certificates;
 pub mod help;
 pub mod labels;
 pub mod me;
 pub mod page;
 pub mod people;
+pub mod reports;
 pub mod session;
 pub mod upload;
 pub mod verify;
@@ -35,6 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(help::page)
         .service(people::list)
         .service(people::post)
+        .service(certificates::export)
+        .service(certificates::desk)
+        .service(certificates::change)
+        .service(reports::coverage)
         .service(verify::lookup)
         .service(verify::page);
 }

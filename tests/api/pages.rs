@@ -382,3 +382,80 @@ async fn people_page_searches_without_diacritics_adds_and_imports_with_line_erro
     assert_eq!(trainee.status, 403);
     assert!(trainee.body.contains("Không được phép"));
 }
+
+#[actix_rt::test]
+async fn certificate_desk_searches_exports_and_revokes_where_the_role_allows() {
+    let app = spawn_app().await;
+    let c = crate::training::chain(&app).await;
+    let hr = sign_in(&app, "nhansu.hn").await;
+    // the master trainer of the chain is "Nguyễn Văn giang nv" at BHXH Hà Nội
+    let desk = get_page(&app, "/certificates?q=nguyen+van+giang", &hr).await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    assert!(desk.body.contains("GCN-BNV"), "{}", desk.body);
+    assert!(!desk.body.contains("name=\"reason\""), "HR does not revoke");
+    let refused = post_form(
+        &app,
+        "/certificates",
+        &hr,
+        &[
+            ("action", "revoke"),
+            ("id", &c.master_certificate.to_string()),
+            ("reason", "thử"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    let csv = get_page(&app, "/certificates/export.csv?q=giang", &hr).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with('\u{feff}'));
+    assert!(csv.body.contains("Số,Họ và tên"));
+    assert!(csv.body.contains("GCN-BNV"));
+    let xlsx = get_page(&app, "/certificates/export.xlsx", &hr).await;
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.body.starts_with("PK"), "an XLSX is a ZIP");
+    // the issuer's coordinator revokes, with a reason required
+    let bnv = sign_in(&app, "dieuphoi.bnv").await;
+    let desk = get_page(&app, "/certificates", &bnv).await;
+    assert!(desk.body.contains("name=\"reason\""));
+    let id = c.master_certificate.to_string();
+    let empty = post_form(
+        &app,
+        "/certificates",
+        &bnv,
+        &[("action", "revoke"), ("id", &id), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(empty.status, 400);
+    let revoked = post_form(
+        &app,
+        "/certificates",
+        &bnv,
+        &[
+            ("action", "revoke"),
+            ("id", &id),
+            ("reason", "Cấp nhầm người"),
+        ],
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert!(revoked.body.contains("Đã thu hồi giấy chứng nhận số"));
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM certificates WHERE status = 'revoked'"),
+        1
+    );
+}
+
+#[actix_rt::test]
+async fn coverage_page_shows_the_scope_with_download_links() {
+    let app = spawn_app().await;
+    crate::training::chain(&app).await;
+    let hr = sign_in(&app, "nhansu.hn").await;
+    let page = get_page(&app, "/reports/coverage", &hr).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("BHXH-HN"));
+    assert!(
+        !page.body.contains("BHXH-HCM"),
+        "another province stays out"
+    );
+    assert!(page.body.contains("format=xlsx"));
+}
