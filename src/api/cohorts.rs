@@ -4,16 +4,15 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::current_user::{Actor, CurrentUser};
 use crate::db::audit::AuditEvent;
 use crate::db::organizations::{self as orgs, OrganizationRow};
-use crate::db::schema::{cohort_instructors, cohorts, enrollments, organizations, sessions, users};
-use crate::db::training::{self as rows, CohortRow, CourseRow, EnrollmentRow, SessionRow};
-use crate::db::users::OrganizationRef;
+use crate::db::schema::{cohort_instructors, cohorts, enrollments, sessions, users};
+use crate::db::training::{self as rows, CohortRow, EnrollmentRow, SessionRow};
 use crate::domain::organizations::{clean_text, OrganizationKind};
 use crate::domain::people::{Category, Role};
 use crate::domain::training::{
@@ -23,6 +22,8 @@ use crate::domain::training::{
 use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
 
+use crate::db::views::cohorts::{cohort_view, CohortPage, CohortView, InstructorView, SessionView};
+use crate::db::views::enrollments::{enrollment_views, EnrollmentList, EnrollmentView};
 use crate::domain::paging::paging;
 use crate::service::certification::{self, FinalizeReport};
 // re-exported while `marks.rs` still imports them from here
@@ -30,78 +31,6 @@ use crate::service::cohorts::{
     lock_for_change, require_active, require_certified_instructor, status_of,
 };
 pub use crate::service::cohorts::{reach_cohort, Access};
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CourseRef {
-    pub id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub tier: String,
-    pub curriculum_version: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct InstructorView {
-    pub user_id: Uuid,
-    pub full_name: String,
-    /// The master-trainer certificate that covers the cohort's dates, if any.
-    pub master_certificate_id: Option<Uuid>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    pub id: Uuid,
-    pub cohort_id: Uuid,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub hours: f64,
-    pub topic: String,
-}
-
-impl From<SessionRow> for SessionView {
-    fn from(s: SessionRow) -> Self {
-        SessionView {
-            id: s.id,
-            cohort_id: s.cohort_id,
-            starts_at: s.starts_at,
-            ends_at: s.ends_at,
-            hours: f64::from(s.minutes) / 60.0,
-            topic: s.topic,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CohortView {
-    pub id: Uuid,
-    pub course_id: Uuid,
-    pub course: CourseRef,
-    pub tier: String,
-    pub organization_id: Uuid,
-    pub organization: OrganizationRef,
-    pub title: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub location: String,
-    pub mode: String,
-    pub capacity: i32,
-    pub campaign: Option<String>,
-    pub status: String,
-    pub enrolled_count: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instructors: Option<Vec<InstructorView>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<Vec<SessionView>>,
-    pub finalized_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct CohortPage {
-    pub items: Vec<CohortView>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -163,32 +92,6 @@ pub struct CreateSession {
     pub topic: String,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PersonRef {
-    pub id: Uuid,
-    pub username: String,
-    pub full_name: String,
-    pub organization: OrganizationRef,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EnrollmentView {
-    pub id: Uuid,
-    pub cohort_id: Uuid,
-    pub user_id: Uuid,
-    pub person: PersonRef,
-    pub status: String,
-    pub score: Option<f64>,
-    /// Share of session hours attended so far (fixed when the cohort is finalised).
-    pub attendance_percent: f64,
-    pub enrolled_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EnrollmentList {
-    pub items: Vec<EnrollmentView>,
-}
-
 /// What enrolling or assigning needs to know of a person.
 struct PersonFacts {
     full_name: String,
@@ -241,75 +144,6 @@ fn reaches_person(
 ) -> bool {
     OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
         || actor.scope.covers_person(person, who.organization_id)
-}
-
-fn course_ref(c: &CourseRow) -> CourseRef {
-    CourseRef {
-        id: c.id,
-        code: c.code.clone(),
-        title: c.title.clone(),
-        tier: c.tier.clone(),
-        curriculum_version: c.curriculum_version.clone(),
-    }
-}
-
-fn org_ref(conn: &mut PgConnection, id: Uuid) -> QueryResult<OrganizationRef> {
-    let o = orgs::find(conn, id)?;
-    Ok(OrganizationRef {
-        id: o.id,
-        code: o.code,
-        name: o.name,
-    })
-}
-
-/// The full view of one cohort (instructors and sessions included when `detailed`).
-pub fn cohort_view(
-    conn: &mut PgConnection,
-    cohort: CohortRow,
-    detailed: bool,
-) -> Result<CohortView, AppError> {
-    let course = rows::course(conn, cohort.course_id)?;
-    let organization = org_ref(conn, cohort.organization_id)?;
-    let enrolled_count = rows::enrolled_count(conn, cohort.id)?;
-    let (instructors, sessions) = if detailed {
-        let instructors = rows::instructors_with_cover(conn, &cohort)?
-            .into_iter()
-            .map(
-                |(user_id, full_name, master_certificate_id)| InstructorView {
-                    user_id,
-                    full_name,
-                    master_certificate_id,
-                },
-            )
-            .collect();
-        let sessions = rows::sessions_of(conn, cohort.id)?
-            .into_iter()
-            .map(SessionView::from)
-            .collect();
-        (Some(instructors), Some(sessions))
-    } else {
-        (None, None)
-    };
-    Ok(CohortView {
-        id: cohort.id,
-        course_id: course.id,
-        tier: course.tier.clone(),
-        course: course_ref(&course),
-        organization_id: cohort.organization_id,
-        organization,
-        title: cohort.title,
-        starts_on: cohort.starts_on,
-        ends_on: cohort.ends_on,
-        location: cohort.location,
-        mode: cohort.mode,
-        capacity: cohort.capacity,
-        campaign: cohort.campaign,
-        status: cohort.status,
-        enrolled_count,
-        instructors,
-        sessions,
-        finalized_at: cohort.finalized_at,
-    })
 }
 
 /// The checked text fields of a cohort: title, location, campaign.
@@ -849,63 +683,6 @@ pub async fn add_session(
         .await;
     let view = user.audited(result, "create_session").await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-/// An enrolment with its person (id, username, name) and their organisation (id, code, name).
-type EnrollmentLine = (
-    EnrollmentRow,
-    (Uuid, String, String),
-    (Uuid, String, String),
-);
-
-/// Views of enrolments with their people and attendance so far.
-pub fn enrollment_views(
-    conn: &mut PgConnection,
-    cohort_id: Uuid,
-    only: Option<Uuid>,
-) -> Result<Vec<EnrollmentView>, AppError> {
-    let mut query = enrollments::table
-        .inner_join(users::table.inner_join(organizations::table))
-        .filter(enrollments::cohort_id.eq(cohort_id))
-        .into_boxed();
-    if let Some(e) = only {
-        query = query.filter(enrollments::id.eq(e));
-    }
-    let found: Vec<EnrollmentLine> = query
-        .order(users::name_search.asc())
-        .select((
-            EnrollmentRow::as_select(),
-            (users::id, users::username, users::full_name),
-            (organizations::id, organizations::code, organizations::name),
-        ))
-        .load(conn)?;
-    let (total, attended) = rows::attended_minutes(conn, cohort_id)?;
-    Ok(found
-        .into_iter()
-        .map(
-            |(e, (uid, username, full_name), (oid, code, name))| EnrollmentView {
-                attendance_percent: e.attendance_percent.unwrap_or_else(|| {
-                    training::attendance_percent(total, attended.get(&e.id).copied().unwrap_or(0))
-                }),
-                id: e.id,
-                cohort_id: e.cohort_id,
-                user_id: e.user_id,
-                person: PersonRef {
-                    id: uid,
-                    username,
-                    full_name,
-                    organization: OrganizationRef {
-                        id: oid,
-                        code,
-                        name,
-                    },
-                },
-                status: e.status,
-                score: e.score,
-                enrolled_at: e.enrolled_at,
-            },
-        )
-        .collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/enrollments", request_body = UserRef,

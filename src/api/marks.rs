@@ -4,15 +4,18 @@ use actix_web::{put, web, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::cohorts::{enrollment_views, reach_cohort, Access, EnrollmentView};
+use super::cohorts::{reach_cohort, Access};
 use crate::auth::current_user::CurrentUser;
 use crate::db::audit::AuditEvent;
 use crate::db::schema::{attendance, enrollments};
 use crate::db::training as rows;
+use crate::db::views::enrollments::{
+    enrollment_views, session_attendance, EnrollmentView, SessionAttendance,
+};
 use crate::domain::training::{check_score, CohortStatus};
 use crate::error::{AppError, FieldError};
 use crate::startup::AppState;
@@ -22,21 +25,6 @@ use crate::startup::AppState;
 pub struct AttendanceMark {
     pub enrollment_id: Uuid,
     pub present: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AttendanceLine {
-    pub enrollment_id: Uuid,
-    pub user_id: Uuid,
-    pub full_name: String,
-    /// `null` when not yet recorded.
-    pub present: Option<bool>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionAttendance {
-    pub session_id: Uuid,
-    pub items: Vec<AttendanceLine>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -142,29 +130,6 @@ pub async fn put_attendance(
         .await;
     let body = user.audited(result, "record_attendance").await?;
     Ok(HttpResponse::Ok().json(body))
-}
-
-fn session_attendance(
-    conn: &mut PgConnection,
-    session_id: Uuid,
-    cohort_id: Uuid,
-) -> Result<SessionAttendance, AppError> {
-    let people = enrollment_views(conn, cohort_id, None)?;
-    let marks: Vec<(Uuid, bool)> = attendance::table
-        .filter(attendance::session_id.eq(session_id))
-        .select((attendance::enrollment_id, attendance::present))
-        .load(conn)?;
-    let items = people
-        .into_iter()
-        .filter(|e| e.status != "withdrawn")
-        .map(|e| AttendanceLine {
-            present: marks.iter().find(|(id, _)| *id == e.id).map(|(_, p)| *p),
-            enrollment_id: e.id,
-            user_id: e.user_id,
-            full_name: e.person.full_name,
-        })
-        .collect();
-    Ok(SessionAttendance { session_id, items })
 }
 
 #[utoipa::path(put, path = "/api/v1/enrollments/{id}/score", request_body = ScoreBody,

@@ -2,3 +2,5 @@
 //! for a whole page rather than a few per item.
 
 pub mod certificates;
+pub mod cohorts;
+pub mod enrollments;
