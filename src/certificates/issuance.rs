@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::pdf::{self, CertificatePage, Instructor};
 use super::Issuer;
+use crate::db::certificates as rows;
 use crate::db::organizations::{self as orgs, OrganizationRow};
 use crate::db::schema::{
     certificate_counters, certificate_lineage, certificates, signing_keys, users,
@@ -267,38 +268,39 @@ pub fn issue(
         };
         let bytes = claims.canonical_bytes();
         let signature = sign(&key, &bytes);
-        diesel::insert_into(certificates::table)
-            .values((
-                certificates::id.eq(claims.certificate_id),
-                certificates::serial.eq(&claims.serial),
-                certificates::issuer_id.eq(organizer.id),
-                certificates::serial_year.eq(year),
-                certificates::serial_number.eq(n),
-                certificates::verification_code.eq(&claims.verification_code),
-                certificates::holder_id.eq(item.holder_id),
-                certificates::enrollment_id.eq(item.enrollment_id),
-                certificates::course_id.eq(course.id),
-                certificates::cohort_id.eq(cohort.id),
-                certificates::tier.eq(claims.tier.as_str()),
-                certificates::holder_name.eq(&claims.holder_name),
-                certificates::holder_birth_date.eq(claims.holder_birth_date),
-                certificates::holder_workplace.eq(&claims.holder_workplace),
-                certificates::course_title.eq(&claims.course_title),
-                certificates::curriculum_version.eq(&claims.curriculum_version),
-                certificates::issuer_name.eq(&claims.issuer_name),
-                certificates::signer_name.eq(&claims.signer_name),
-                certificates::signer_title.eq(&claims.signer_title),
-                certificates::cohort_starts_on.eq(claims.cohort_starts_on),
-                certificates::cohort_ends_on.eq(claims.cohort_ends_on),
-                certificates::place.eq(&claims.place),
-                certificates::issued_on.eq(issued_on),
-                certificates::valid_until.eq(until),
-                certificates::supersedes_id.eq(item.supersedes.as_ref().map(|(id, _)| *id)),
-                certificates::claims.eq(&bytes),
-                certificates::signature.eq(signature.to_vec()),
-                certificates::kid.eq(&kid),
-            ))
-            .execute(conn)?;
+        rows::insert(
+            conn,
+            &rows::NewCertificateRow {
+                id: claims.certificate_id,
+                serial: &claims.serial,
+                issuer_id: organizer.id,
+                serial_year: year,
+                serial_number: n,
+                verification_code: &claims.verification_code,
+                holder_id: item.holder_id,
+                enrollment_id: item.enrollment_id,
+                course_id: course.id,
+                cohort_id: Some(cohort.id),
+                tier: claims.tier.as_str(),
+                holder_name: &claims.holder_name,
+                holder_birth_date: claims.holder_birth_date,
+                holder_workplace: &claims.holder_workplace,
+                course_title: &claims.course_title,
+                curriculum_version: &claims.curriculum_version,
+                issuer_name: &claims.issuer_name,
+                signer_name: &claims.signer_name,
+                signer_title: &claims.signer_title,
+                cohort_starts_on: claims.cohort_starts_on,
+                cohort_ends_on: claims.cohort_ends_on,
+                place: &claims.place,
+                issued_on,
+                valid_until: until,
+                supersedes_id: item.supersedes.as_ref().map(|(id, _)| *id),
+                claims: &bytes,
+                signature: &signature,
+                kid: &kid,
+            },
+        )?;
         let links: Vec<_> = lineage_claims
             .iter()
             .map(|l| {

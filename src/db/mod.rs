@@ -2,6 +2,7 @@
 //! off the async workers.
 
 pub mod audit;
+pub mod certificates;
 pub mod cluster;
 pub mod cohorts;
 pub mod enrollments;

@@ -16,6 +16,10 @@ use cascade::startup::{AppState, Application};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::Value;
 
+mod builders;
+
+pub use builders::CertificateBuilder;
+
 struct Harness {
     /// URL of the maintenance database (`postgres`), used to create and drop test databases.
     base_url: String,
@@ -445,8 +449,8 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Inserts a master-trainer certificate row for `holder` (a test builder: real issuance
-    /// goes through finalising a tier-1 cohort).
+    /// A master-trainer certificate for `holder` with the given dates and status (shorthand for
+    /// a [`CertificateBuilder`]; real issuance goes through finalising a tier-1 cohort).
     pub fn master_certificate(
         &self,
         holder: uuid::Uuid,
@@ -454,7 +458,11 @@ impl TestApp {
         valid_until: chrono::NaiveDate,
         status: &str,
     ) -> uuid::Uuid {
-        self.master_certificate_correcting(holder, issued_on, valid_until, status, None)
+        CertificateBuilder::master_trainer(holder)
+            .issued_on(issued_on)
+            .valid_until(valid_until)
+            .status(status)
+            .insert(self)
     }
 
     /// A master-trainer certificate that corrects (supersedes) an earlier one.
@@ -466,87 +474,15 @@ impl TestApp {
         status: &str,
         supersedes: Option<uuid::Uuid>,
     ) -> uuid::Uuid {
-        use cascade::db::schema::{certificates, courses, signing_keys};
-        use diesel::prelude::*;
-        let mut conn = self.db();
-        diesel::insert_into(signing_keys::table)
-            .values((
-                signing_keys::kid.eq("test-key"),
-                signing_keys::public_key.eq(vec![7u8; 32]),
-            ))
-            .on_conflict_do_nothing()
-            .execute(&mut conn)
-            .expect("signing key");
-        let course_id: uuid::Uuid = diesel::insert_into(courses::table)
-            .values((
-                courses::code.eq(format!(
-                    "MT-{}",
-                    &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase()
-                )),
-                courses::title.eq("Bồi dưỡng giảng viên nguồn về BHXH"),
-                courses::tier.eq("master_trainer"),
-                courses::curriculum_version.eq("Luật BHXH 2024"),
-                courses::required_hours.eq(16),
-                courses::min_attendance_percent.eq(80),
-                courses::pass_score.eq(50),
-                courses::certificate_validity_months.eq(24),
-            ))
-            .returning(courses::id)
-            .get_result(&mut conn)
-            .expect("course");
-        let bnv = self.org("BNV");
-        let n: i64 = certificates::table
-            .count()
-            .get_result(&mut conn)
-            .expect("count");
-        let code: String = (0..26)
-            .map(|i| (b'A' + ((i + n as usize) % 26) as u8) as char)
-            .collect::<String>()
-            + &uuid::Uuid::new_v4()
-                .simple()
-                .to_string()
-                .to_uppercase()
-                .replace(['0', '1', '8', '9'], "A");
-        diesel::insert_into(certificates::table)
-            .values((
-                certificates::serial.eq(format!(
-                    "{:06}/{}/GCN-BNV-T",
-                    n + 1,
-                    issued_on.format("%Y")
-                )),
-                certificates::issuer_id.eq(bnv),
-                certificates::serial_year.eq(issued_on
-                    .format("%Y")
-                    .to_string()
-                    .parse::<i32>()
-                    .unwrap_or(2026)),
-                certificates::serial_number.eq(n as i32 + 1),
-                certificates::verification_code.eq(code),
-                certificates::holder_id.eq(holder),
-                certificates::course_id.eq(course_id),
-                certificates::tier.eq("master_trainer"),
-                certificates::holder_name.eq("Nguyễn Văn Giảng"),
-                certificates::holder_workplace.eq("Bảo hiểm xã hội Thành phố Hà Nội"),
-                certificates::course_title.eq("Bồi dưỡng giảng viên nguồn về BHXH"),
-                certificates::curriculum_version.eq("Luật BHXH 2024"),
-                certificates::issuer_name.eq("Bộ Nội vụ"),
-                certificates::signer_name.eq("Nguyễn Văn Ký"),
-                certificates::signer_title.eq("THỨ TRƯỞNG"),
-                certificates::cohort_starts_on.eq(issued_on),
-                certificates::cohort_ends_on.eq(issued_on),
-                certificates::place.eq("Hà Nội"),
-                certificates::issued_on.eq(issued_on),
-                certificates::valid_until.eq(valid_until),
-                certificates::status.eq(status),
-                certificates::revocation_reason.eq((status == "revoked").then_some("test")),
-                certificates::claims.eq(b"{}".to_vec()),
-                certificates::signature.eq(vec![0u8; 64]),
-                certificates::kid.eq("test-key"),
-                certificates::supersedes_id.eq(supersedes),
-            ))
-            .returning(certificates::id)
-            .get_result(&mut conn)
-            .expect("insert certificate")
+        let builder = CertificateBuilder::master_trainer(holder)
+            .issued_on(issued_on)
+            .valid_until(valid_until)
+            .status(status);
+        match supersedes {
+            Some(earlier) => builder.correcting(earlier),
+            None => builder,
+        }
+        .insert(self)
     }
 }
 
