@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::harness::{assert_status, spawn_app, spawn_app_on, Answer, TestApp};
+use crate::harness::{
+    assert_status, require_tools, run_tool, spawn_app, spawn_app_on, Answer, TestApp,
+};
 use crate::training::{chain, enrolled, mark, running_tier2_cohort, score, Chain};
 
 /// A finished tier-2 cohort of BHXH Hà Nội: Hằng, Tuấn and Ngọc complete; nobody else.
@@ -56,10 +58,6 @@ async fn pdf_of(app: &TestApp, token: &str, id: &str) -> Answer {
         .await;
     assert_status(&answer, 200);
     answer
-}
-
-fn tool_available(name: &str) -> bool {
-    Command::new(name).arg("-v").output().is_ok()
 }
 
 #[actix_web::test]
@@ -372,72 +370,49 @@ async fn certificate_pdf_is_a_stable_download_with_embedded_subset_fonts_real_te
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cert.pdf");
     std::fs::write(&path, &first.body).unwrap();
-    if !tool_available("pdftotext") {
-        eprintln!(
-            "poppler-utils missing: PDF text, font and QR checks skipped (.ci/run installs it)"
+    if require_tools(&["pdffonts", "pdftotext"]) {
+        let fonts = run_tool("pdffonts", &[&path]);
+        let font_lines: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!font_lines.is_empty(), "no fonts in:\n{fonts}");
+        for line in &font_lines {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let n = cols.len();
+            assert_eq!(
+                &cols[n - 5..n - 3],
+                &["yes", "yes"],
+                "font not embedded as a subset: {line}"
+            );
+        }
+        let text = run_tool("pdftotext", &[&"-layout", &path, &"-"]);
+        for expected in [
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Độc lập - Tự do - Hạnh phúc",
+            "GIẤY CHỨNG NHẬN",
+            "000001/2027/GCN-BHXH-HN",
+            "Trần Văn Ký",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+        let holder = cert["holder"]["full_name"].as_str().unwrap().to_uppercase();
+        assert!(
+            text.contains(&holder),
+            "missing holder {holder:?} in:\n{text}"
         );
-        return;
     }
-    let fonts =
-        String::from_utf8(Command::new("pdffonts").arg(&path).output().unwrap().stdout).unwrap();
-    let font_lines: Vec<&str> = fonts.lines().skip(2).collect();
-    assert!(!font_lines.is_empty());
-    for line in &font_lines {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        let n = cols.len();
-        assert_eq!(
-            &cols[n - 5..n - 3],
-            &["yes", "yes"],
-            "font not embedded as a subset: {line}"
-        );
-    }
-    let text = String::from_utf8(
-        Command::new("pdftotext")
-            .args(["-layout"])
-            .arg(&path)
-            .arg("-")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    for expected in [
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        "Độc lập - Tự do - Hạnh phúc",
-        "GIẤY CHỨNG NHẬN",
-        "000001/2027/GCN-BHXH-HN",
-        "Trần Văn Ký",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
-    let holder = cert["holder"]["full_name"].as_str().unwrap().to_uppercase();
-    assert!(
-        text.contains(&holder),
-        "missing holder {holder:?} in:\n{text}"
-    );
-    if tool_available("zbarimg") {
+    if require_tools(&["pdftoppm", "zbarimg"]) {
         let png = dir.path().join("cert");
-        Command::new("pdftoppm")
-            .args(["-r", "150", "-png", "-singlefile"])
-            .arg(&path)
-            .arg(&png)
-            .status()
-            .unwrap();
-        let out = Command::new("zbarimg")
-            .args(["-q", "--raw"])
-            .arg(dir.path().join("cert.png"))
-            .output()
-            .unwrap();
-        let decoded = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        run_tool(
+            "pdftoppm",
+            &[&"-r", &"150", &"-png", &"-singlefile", &path, &png],
+        );
+        let decoded = run_tool("zbarimg", &[&"-q", &"--raw", &png.with_extension("png")]);
         assert_eq!(
-            decoded,
+            decoded.trim(),
             format!(
                 "https://cascade.test/verify/{}",
                 cert["verification_code"].as_str().unwrap()
             )
         );
-    } else {
-        eprintln!("zbar-tools missing: QR decoding skipped (.ci/run installs it)");
     }
 }
 

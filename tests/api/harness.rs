@@ -515,3 +515,85 @@ impl TestApp {
 pub fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
+
+/// Set to `1` on a developer's machine without poppler-utils or zbar-tools to let the checks
+/// that need them skip; unset, as in CI, a missing tool fails the test.
+pub const ALLOW_MISSING_TOOLS: &str = "CASCADE_ALLOW_MISSING_TOOLS";
+
+/// The outside programs the tests run, with the Debian package that installs each.
+const TOOLS: &[(&str, &str)] = &[
+    ("pdffonts", "poppler-utils"),
+    ("pdftoppm", "poppler-utils"),
+    ("pdftotext", "poppler-utils"),
+    ("zbarimg", "zbar-tools"),
+];
+
+/// Whether the outside programs `tools` can be started. One that cannot fails the test with the
+/// package to install, unless [`ALLOW_MISSING_TOOLS`] is `1`: then this says loudly what is
+/// skipped and answers false, and the caller skips the checks that need it.
+#[track_caller]
+pub fn require_tools(tools: &[&str]) -> bool {
+    use std::io::Write;
+    let package = |tool: &str| {
+        TOOLS
+            .iter()
+            .find(|(name, _)| *name == tool)
+            .map(|(_, package)| *package)
+            .unwrap_or_else(|| panic!("{tool} is not among the tools the tests know"))
+    };
+    let missing: Vec<(&str, std::io::Error)> = tools
+        .iter()
+        .filter_map(|tool| {
+            package(tool);
+            // `-v` prints a version (poppler) or, with no image, usage (zbarimg): either way the
+            // program started, which is all this asks
+            std::process::Command::new(tool)
+                .arg("-v")
+                .output()
+                .err()
+                .map(|e| (*tool, e))
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let mut packages: Vec<&str> = missing.iter().map(|(tool, _)| package(tool)).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let what = missing
+        .iter()
+        .map(|(tool, e)| format!("{tool} ({e})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = format!(
+        "cannot run {what}: install with `apt-get install {}` (.ci/run does)",
+        packages.join(" ")
+    );
+    if std::env::var(ALLOW_MISSING_TOOLS).as_deref() == Ok("1") {
+        // straight to the process's stderr: the test harness would swallow an `eprintln!`
+        let _ = writeln!(
+            std::io::stderr(),
+            "WARNING: CHECKS SKIPPED: {message}; {ALLOW_MISSING_TOOLS}=1 allows it"
+        );
+        false
+    } else {
+        panic!("{message}, or set {ALLOW_MISSING_TOOLS}=1 to skip these checks on purpose");
+    }
+}
+
+/// Runs an outside program (after [`require_tools`]); its standard output. Fails the test when
+/// it cannot start or exits with an error.
+#[track_caller]
+pub fn run_tool(tool: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let out = std::process::Command::new(tool)
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {tool}: {e}"));
+    assert!(
+        out.status.success(),
+        "{tool} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("{tool} printed non-UTF-8: {e}"))
+}

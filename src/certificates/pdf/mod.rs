@@ -166,17 +166,54 @@ mod tests {
         render(&page).unwrap();
     }
 
-    /// Checks with poppler and zbar when they are installed (skipped with a note otherwise).
+    /// Whether poppler-utils and zbar-tools can be run. A missing one fails the test with the
+    /// package to install, unless a developer sets `CASCADE_ALLOW_MISSING_TOOLS=1` (CI never
+    /// does): then the checks skip with a warning. The integration tests follow the same rule
+    /// (`require_tools` in tests/api/harness.rs).
+    fn external_tools_present() -> bool {
+        use std::io::Write;
+        let mut missing = Vec::new();
+        let mut packages = Vec::new();
+        for (tool, package) in [
+            ("pdffonts", "poppler-utils"),
+            ("pdftoppm", "poppler-utils"),
+            ("pdftotext", "poppler-utils"),
+            ("zbarimg", "zbar-tools"),
+        ] {
+            // `-v` prints a version or usage; only whether the program starts matters here
+            if let Err(e) = std::process::Command::new(tool).arg("-v").output() {
+                missing.push(format!("{tool} ({e})"));
+                packages.push(package);
+            }
+        }
+        if missing.is_empty() {
+            return true;
+        }
+        packages.dedup();
+        let message = format!(
+            "cannot run {}: install with `apt-get install {}` (.ci/run does)",
+            missing.join(", "),
+            packages.join(" ")
+        );
+        if std::env::var("CASCADE_ALLOW_MISSING_TOOLS").as_deref() == Ok("1") {
+            // straight to the process's stderr: the test harness would swallow an `eprintln!`
+            let _ = writeln!(
+                std::io::stderr(),
+                "WARNING: CHECKS SKIPPED: {message}; CASCADE_ALLOW_MISSING_TOOLS=1 allows it"
+            );
+            false
+        } else {
+            panic!(
+                "{message}, or set CASCADE_ALLOW_MISSING_TOOLS=1 to skip these checks on purpose"
+            );
+        }
+    }
+
+    /// The page as poppler and zbar read it: embedded subset fonts, real text, a QR that decodes.
     #[test]
     fn external_tools_agree() {
         use std::process::Command;
-        let have = |tool: &str| Command::new(tool).arg("-v").output().is_ok();
-        if !(have("pdftotext")
-            && have("pdffonts")
-            && have("pdftoppm")
-            && Command::new("zbarimg").arg("--version").output().is_ok())
-        {
-            eprintln!("note: poppler-utils/zbar-tools not installed; external checks skipped");
+        if !external_tools_present() {
             return;
         }
         let dir = std::env::temp_dir().join(format!("certpdf-test-{}", std::process::id()));
