@@ -11,25 +11,22 @@ use uuid::Uuid;
 use crate::auth::current_user::{Actor, CurrentUser};
 use crate::db::audit::AuditEvent;
 use crate::db::organizations::{self as orgs, OrganizationRow};
-use crate::db::schema::{cohort_instructors, cohorts, enrollments, sessions, users};
-use crate::db::training::{self as rows, CohortRow, EnrollmentRow, SessionRow};
-use crate::domain::organizations::{clean_text, OrganizationKind};
-use crate::domain::people::{Category, Role};
-use crate::domain::training::{
-    self, check_eligibility, check_organizer, check_transition, instructor_not_certified,
-    CohortStatus,
-};
-use crate::error::{AppError, FieldError};
+use crate::db::schema::{cohort_instructors, enrollments};
+use crate::db::training::{self as rows, EnrollmentRow};
+use crate::db::users::PersonFacts;
+use crate::domain::organizations::OrganizationKind;
+use crate::domain::people::Category;
+use crate::domain::training::check_eligibility;
+use crate::error::AppError;
 use crate::startup::AppState;
 
-use crate::db::views::cohorts::{cohort_view, CohortPage, CohortView, InstructorView, SessionView};
+use crate::db::views::cohorts::{CohortPage, CohortView, InstructorView, SessionView};
 use crate::db::views::enrollments::{enrollment_views, EnrollmentList, EnrollmentView};
-use crate::domain::paging::paging;
 use crate::service::certification::{self, FinalizeReport};
+use crate::service::cohorts::{self as service, CohortChanges, CohortInput, CohortSearch};
+use crate::service::staffing;
 // re-exported while `marks.rs` still imports them from here
-use crate::service::cohorts::{
-    lock_for_change, require_active, require_certified_instructor, status_of,
-};
+use crate::service::cohorts::lock_for_change;
 pub use crate::service::cohorts::{reach_cohort, Access};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -92,46 +89,65 @@ pub struct CreateSession {
     pub topic: String,
 }
 
-/// What enrolling or assigning needs to know of a person.
-struct PersonFacts {
-    full_name: String,
-    category: String,
-    active: bool,
-    organization_id: Uuid,
+impl From<CreateCohort> for CohortInput {
+    fn from(b: CreateCohort) -> Self {
+        CohortInput {
+            course_id: b.course_id,
+            organization_id: b.organization_id,
+            title: b.title,
+            starts_on: b.starts_on,
+            ends_on: b.ends_on,
+            location: b.location,
+            mode: b.mode,
+            capacity: b.capacity,
+            campaign: b.campaign,
+        }
+    }
 }
 
-impl PersonFacts {
-    fn require_active(&self) -> Result<(), AppError> {
-        if self.active {
-            Ok(())
-        } else {
-            Err(AppError::Rule {
-                code: "inactive_person",
-                message: "This person's account is deactivated.".into(),
-            })
+impl From<UpdateCohort> for CohortChanges {
+    fn from(b: UpdateCohort) -> Self {
+        CohortChanges {
+            title: b.title,
+            starts_on: b.starts_on,
+            ends_on: b.ends_on,
+            location: b.location,
+            mode: b.mode,
+            capacity: b.capacity,
+            campaign: b.campaign,
+            status: b.status,
+        }
+    }
+}
+
+impl From<CohortQuery> for CohortSearch {
+    fn from(q: CohortQuery) -> Self {
+        CohortSearch {
+            from: q.from,
+            to: q.to,
+            organization_id: q.organization_id,
+            status: q.status,
+            course_id: q.course_id,
+            page: q.page,
+            per_page: q.per_page,
         }
     }
 }
 
 /// The person, or 404.
 fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
-    let (full_name, category, active, organization_id) = users::table
-        .find(id)
-        .select((
-            users::full_name,
-            users::category,
-            users::active,
-            users::organization_id,
-        ))
-        .first::<(String, String, bool, Uuid)>(conn)
-        .optional()?
-        .ok_or(AppError::NotFound)?;
-    Ok(PersonFacts {
-        full_name,
-        category,
-        active,
-        organization_id,
-    })
+    crate::db::users::facts(conn, id)?.ok_or(AppError::NotFound)
+}
+
+fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
+    if who.active {
+        Ok(())
+    } else {
+        Err(AppError::Rule {
+            code: "inactive_person",
+            message: "This person's account is deactivated.".into(),
+        })
+    }
 }
 
 /// People come from the caller's scope; the state agency draws its tier-1 learners and
@@ -144,71 +160,6 @@ fn reaches_person(
 ) -> bool {
     OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
         || actor.scope.covers_person(person, who.organization_id)
-}
-
-/// The checked text fields of a cohort: title, location, campaign.
-struct CohortText {
-    title: String,
-    location: String,
-    campaign: Option<String>,
-}
-
-fn check_fields(
-    title: &str,
-    starts_on: NaiveDate,
-    ends_on: NaiveDate,
-    location: &str,
-    mode: &str,
-    capacity: i32,
-    campaign: Option<&str>,
-) -> Result<CohortText, Vec<FieldError>> {
-    use crate::domain::text::{check_drawable, limits, TextRule};
-    let mut errors = Vec::new();
-    let mut text = |rule: TextRule, raw: &str| {
-        rule.check(raw)
-            .map(|t| clean_text(&t))
-            .map_err(|e| errors.push(e))
-            .unwrap_or_default()
-    };
-    let title = text(TextRule::line("title", limits::COHORT_TITLE), title);
-    // printed on certificates, which must always fit and show every character
-    let location = text(
-        TextRule::line("location", limits::COHORT_LOCATION).optional(),
-        location,
-    );
-    let campaign = campaign
-        .map(|c| text(TextRule::line("campaign", limits::CAMPAIGN).optional(), c))
-        .filter(|c| !c.is_empty());
-    if let Err(e) = check_drawable("location", &location, crate::certificates::pdf::can_draw) {
-        errors.push(e);
-    }
-    if ends_on < starts_on {
-        errors.push(FieldError::new("ends_on", "must not be before starts_on"));
-    }
-    if (ends_on - starts_on).num_days() > 366 {
-        errors.push(FieldError::new("ends_on", "a cohort lasts at most a year"));
-    }
-    if !matches!(mode, "in_person" | "online") {
-        errors.push(FieldError::new("mode", "must be in_person or online"));
-    }
-    if mode == "in_person" && location.is_empty() && !errors.iter().any(|e| e.field == "location") {
-        errors.push(FieldError::new(
-            "location",
-            "is required for an in-person cohort",
-        ));
-    }
-    if !(1..=10_000).contains(&capacity) {
-        errors.push(FieldError::new("capacity", "must be from 1 to 10000"));
-    }
-    if errors.is_empty() {
-        Ok(CohortText {
-            title,
-            location,
-            campaign,
-        })
-    } else {
-        Err(errors)
-    }
 }
 
 fn audit(
@@ -236,69 +187,8 @@ pub async fn create(
     user: CurrentUser,
     body: web::Json<CreateCohort>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Admin, Role::Coordinator], "create_cohort")
-        .await?;
-    let body = body.into_inner();
-    training::check_dates(&[
-        ("starts_on", Some(body.starts_on)),
-        ("ends_on", Some(body.ends_on)),
-    ])?;
-    let CohortText {
-        title,
-        location,
-        campaign,
-    } = check_fields(
-        &body.title,
-        body.starts_on,
-        body.ends_on,
-        &body.location,
-        &body.mode,
-        body.capacity,
-        body.campaign.as_deref(),
-    )
-    .map_err(AppError::Validation)?;
-    if !user.scope.covers_organization(body.organization_id) {
-        return Err(AppError::NotFound);
-    }
-    let actor = user.actor();
-    let result = state
-        .db
-        .run(move |conn| {
-            let course = rows::course(conn, body.course_id)
-                .optional()?
-                .ok_or_else(|| AppError::validation("course_id", "no course has this id"))?;
-            let organizer = orgs::find(conn, body.organization_id)?;
-            check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
-            if !actor.coordinates(organizer.id) {
-                return Err(AppError::Forbidden);
-            }
-            if course.superseded_by_id.is_some() {
-                return Err(AppError::Rule {
-                    code: "course_superseded",
-                    message: "This course has been replaced by a newer curriculum version; schedule the new one.".into(),
-                });
-            }
-            conn.transaction(|conn| {
-                let row: CohortRow = diesel::insert_into(cohorts::table)
-                    .values((
-                        cohorts::course_id.eq(course.id),
-                        cohorts::organization_id.eq(organizer.id),
-                        cohorts::title.eq(&title),
-                        cohorts::starts_on.eq(body.starts_on),
-                        cohorts::ends_on.eq(body.ends_on),
-                        cohorts::location.eq(&location),
-                        cohorts::mode.eq(&body.mode),
-                        cohorts::capacity.eq(body.capacity),
-                        cohorts::campaign.eq(&campaign),
-                    ))
-                    .returning(CohortRow::as_returning())
-                    .get_result(conn)?;
-                audit(conn, &actor, "cohort_created", "cohort", row.id, json!({ "course_id": course.id, "organization_id": organizer.id }))?;
-                cohort_view(conn, row, true)
-            })
-        })
-        .await;
-    let view = user.audited(result, "create_cohort").await?;
+    let input = CohortInput::from(body.into_inner());
+    let view = service::create_cohort(&state.db, &user.actor(), input).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -309,84 +199,9 @@ pub async fn list(
     user: CurrentUser,
     query: web::Query<CohortQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query.into_inner();
-    let (page, per_page) = paging(q.page, q.per_page)?;
-    training::check_dates(&[("from", q.from), ("to", q.to)])?;
-    let status = match q.status.as_deref() {
-        Some(s) => Some(
-            CohortStatus::parse(s)
-                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
-        ),
-        None => None,
-    };
-    let actor = user.actor();
-    let page_of = state
-        .db
-        .run(move |conn| {
-            let org_filter = match (q.organization_id, actor.scope.organization_filter()) {
-                (Some(org), _) if actor.scope.covers_organization(org) => {
-                    Some(orgs::subtree_ids(conn, org)?)
-                }
-                (Some(_), _) => return Err(AppError::NotFound),
-                (None, f) => f,
-            };
-            let me = actor.id.unwrap_or_default();
-            let build = || {
-                let participant = cohorts::id
-                    .eq_any(
-                        enrollments::table
-                            .filter(enrollments::user_id.eq(me))
-                            .select(enrollments::cohort_id),
-                    )
-                    .or(cohorts::id.eq_any(
-                        cohort_instructors::table
-                            .filter(cohort_instructors::user_id.eq(me))
-                            .select(cohort_instructors::cohort_id),
-                    ));
-                let mut query = cohorts::table.into_boxed();
-                query = match (&org_filter, q.organization_id) {
-                    (None, _) => query,
-                    (Some(ids), Some(_)) => {
-                        query.filter(cohorts::organization_id.eq_any(ids.clone()))
-                    }
-                    (Some(ids), None) => {
-                        query.filter(cohorts::organization_id.eq_any(ids.clone()).or(participant))
-                    }
-                };
-                if let Some(from) = q.from {
-                    query = query.filter(cohorts::ends_on.ge(from));
-                }
-                if let Some(to) = q.to {
-                    query = query.filter(cohorts::starts_on.le(to));
-                }
-                if let Some(s) = status {
-                    query = query.filter(cohorts::status.eq(s.as_str()));
-                }
-                if let Some(c) = q.course_id {
-                    query = query.filter(cohorts::course_id.eq(c));
-                }
-                query
-            };
-            let total: i64 = build().count().get_result(conn)?;
-            let found: Vec<CohortRow> = build()
-                .order((cohorts::starts_on.desc(), cohorts::id.asc()))
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-                .select(CohortRow::as_select())
-                .load(conn)?;
-            let items = found
-                .into_iter()
-                .map(|c| cohort_view(conn, c, false))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(CohortPage {
-                items,
-                total,
-                page,
-                per_page,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page_of))
+    let search = CohortSearch::from(query.into_inner());
+    let found = service::find_cohorts(&state.db, &user.actor(), search).await?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 #[utoipa::path(get, path = "/api/v1/cohorts/{id}", responses((status = 200, body = CohortView), (status = 404, body = crate::error::ErrorBody)))]
@@ -396,14 +211,7 @@ pub async fn get(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor) = (id.into_inner(), user.actor());
-    let view = state
-        .db
-        .run(move |conn| {
-            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
-            cohort_view(conn, cohort, true)
-        })
-        .await?;
+    let view = service::cohort(&state.db, &user.actor(), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -417,91 +225,8 @@ pub async fn update(
     id: web::Path<Uuid>,
     body: web::Json<UpdateCohort>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor, body) = (id.into_inner(), user.actor(), body.into_inner());
-    training::check_dates(&[("starts_on", body.starts_on), ("ends_on", body.ends_on)])?;
-    let next_status = match body.status.as_deref() {
-        Some(s) => Some(
-            CohortStatus::parse(s)
-                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
-        ),
-        None => None,
-    };
-    let result = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                let current = status_of(&cohort);
-                require_active(&cohort)?;
-                let mode = body.mode.clone().unwrap_or_else(|| cohort.mode.clone());
-                let starts_on = body.starts_on.unwrap_or(cohort.starts_on);
-                let ends_on = body.ends_on.unwrap_or(cohort.ends_on);
-                let capacity = body.capacity.unwrap_or(cohort.capacity);
-                let CohortText { title, location, campaign } = check_fields(
-                    body.title.as_deref().unwrap_or(&cohort.title),
-                    starts_on,
-                    ends_on,
-                    body.location.as_deref().unwrap_or(&cohort.location),
-                    &mode,
-                    capacity,
-                    body.campaign.as_deref().or(cohort.campaign.as_deref()),
-                )
-                .map_err(AppError::Validation)?;
-                let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
-                if dates_changed {
-                    if current == CohortStatus::InProgress {
-                        return Err(AppError::Conflict {
-                            code: "cohort_started",
-                            message: "The dates of a cohort that has started cannot change.".into(),
-                        });
-                    }
-                    let outside: i64 = sessions::table
-                        .filter(sessions::cohort_id.eq(id))
-                        .count()
-                        .get_result(conn)?;
-                    if outside > 0 {
-                        for s in rows::sessions_of(conn, id)? {
-                            training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on).map_err(|_| AppError::Conflict {
-                                code: "sessions_outside_dates",
-                                message: "Some sessions fall outside the new dates; move or remove them first.".into(),
-                            })?;
-                        }
-                    }
-                }
-                if capacity < cohort.capacity && rows::enrolled_count(conn, id)? > i64::from(capacity) {
-                    return Err(AppError::Conflict {
-                        code: "cohort_full",
-                        message: "More people are enrolled than the new capacity.".into(),
-                    });
-                }
-                let status = next_status.unwrap_or(current);
-                check_transition(current, status)?;
-                let row: CohortRow = diesel::update(cohorts::table.find(id))
-                    .set((
-                        cohorts::title.eq(&title),
-                        cohorts::location.eq(&location),
-                        cohorts::mode.eq(&mode),
-                        cohorts::starts_on.eq(starts_on),
-                        cohorts::ends_on.eq(ends_on),
-                        cohorts::capacity.eq(capacity),
-                        cohorts::campaign.eq(&campaign),
-                        cohorts::status.eq(status.as_str()),
-                        cohorts::updated_at.eq(Utc::now()),
-                    ))
-                    .returning(CohortRow::as_returning())
-                    .get_result(conn)?;
-                if status == CohortStatus::InProgress && current != CohortStatus::InProgress {
-                    // rule 2: a tier-2 cohort cannot start without a certified instructor
-                    let course = rows::course(conn, row.course_id)?;
-                    require_certified_instructor(conn, &row, &course)?;
-                }
-                audit(conn, &actor, "cohort_updated", "cohort", id, json!({ "status": status.as_str(), "dates_changed": dates_changed }))?;
-                cohort_view(conn, row, true)
-            })
-        })
-        .await;
-    let view = user.audited(result, "update_cohort").await?;
+    let changes = CohortChanges::from(body.into_inner());
+    let view = service::update_cohort(&state.db, &user.actor(), id.into_inner(), changes).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -515,67 +240,8 @@ pub async fn add_instructor(
     id: web::Path<Uuid>,
     body: web::Json<UserRef>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor, person) = (id.into_inner(), user.actor(), body.into_inner().user_id);
-    let result = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let who = person_facts(conn, person)?;
-                // someone of the caller's scope, or a master trainer (who teaches anywhere); the
-                // state agency draws its tier-1 instructors from everywhere
-                let master_trainer: i64 = crate::db::schema::certificates::table
-                    .filter(crate::db::schema::certificates::holder_id.eq(person))
-                    .filter(crate::db::schema::certificates::tier.eq("master_trainer"))
-                    .count()
-                    .get_result(conn)?;
-                let organizer = orgs::find(conn, cohort.organization_id)?;
-                if master_trainer == 0 && !reaches_person(&actor, &organizer, person, &who) {
-                    return Err(AppError::NotFound);
-                }
-                who.require_active()?;
-                let course = rows::course(conn, cohort.course_id)?;
-                let cover = rows::covering_master_certificates(conn, person, cohort.starts_on, cohort.ends_on)?.into_iter().next();
-                if course.tier() == training::Tier::Propagandist && cover.is_none() {
-                    return Err(instructor_not_certified(
-                        "This person holds no master-trainer certificate valid on every day of the cohort (not revoked, not superseded, not expired before the end date).",
-                    ));
-                }
-                let enrolled: i64 = enrollments::table
-                    .filter(enrollments::cohort_id.eq(id))
-                    .filter(enrollments::user_id.eq(person))
-                    .filter(enrollments::status.ne("withdrawn"))
-                    .count()
-                    .get_result(conn)?;
-                if enrolled > 0 {
-                    return Err(AppError::conflict("This person is enrolled in the cohort and cannot also teach it."));
-                }
-                let teaching: i64 = cohort_instructors::table
-                    .filter(cohort_instructors::cohort_id.eq(id))
-                    .count()
-                    .get_result(conn)?;
-                if teaching >= training::MAX_INSTRUCTORS as i64 {
-                    return Err(AppError::Conflict {
-                        code: "too_many_instructors",
-                        message: format!(
-                            "A cohort has at most {} instructors.",
-                            training::MAX_INSTRUCTORS
-                        ),
-                    });
-                }
-                let inserted = diesel::insert_into(cohort_instructors::table)
-                    .values((cohort_instructors::cohort_id.eq(id), cohort_instructors::user_id.eq(person)))
-                    .on_conflict_do_nothing()
-                    .execute(conn)?;
-                if inserted == 0 {
-                    return Err(AppError::Conflict { code: "already_assigned", message: "This person already teaches the cohort.".into() });
-                }
-                audit(conn, &actor, "instructor_assigned", "cohort", id, json!({ "user_id": person, "master_certificate_id": cover }))?;
-                Ok(InstructorView { user_id: person, full_name: who.full_name, master_certificate_id: cover })
-            })
-        })
-        .await;
-    let view = user.audited(result, "assign_instructor").await?;
+    let (id, person) = (id.into_inner(), body.user_id);
+    let view = staffing::assign_instructor(&state.db, &user.actor(), id, person).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -587,34 +253,8 @@ pub async fn remove_instructor(
     user: CurrentUser,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
-    let ((id, person), actor) = (path.into_inner(), user.actor());
-    let result = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                lock_for_change(conn, &actor, id)?;
-                let removed = diesel::delete(
-                    cohort_instructors::table
-                        .filter(cohort_instructors::cohort_id.eq(id))
-                        .filter(cohort_instructors::user_id.eq(person)),
-                )
-                .execute(conn)?;
-                if removed == 0 {
-                    return Err(AppError::NotFound);
-                }
-                audit(
-                    conn,
-                    &actor,
-                    "instructor_removed",
-                    "cohort",
-                    id,
-                    json!({ "user_id": person }),
-                )?;
-                Ok(())
-            })
-        })
-        .await;
-    user.audited(result, "remove_instructor").await?;
+    let (id, person) = path.into_inner();
+    staffing::remove_instructor(&state.db, &user.actor(), id, person).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -628,60 +268,16 @@ pub async fn add_session(
     id: web::Path<Uuid>,
     body: web::Json<CreateSession>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor, body) = (id.into_inner(), user.actor(), body.into_inner());
-    let topic = crate::domain::text::check_text(
-        "topic",
-        &body.topic,
-        crate::domain::text::limits::SESSION_TOPIC,
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let view = service::add_session(
+        &state.db,
+        &user.actor(),
+        id,
+        b.starts_at,
+        b.ends_at,
+        &b.topic,
     )
-    .map(|t| clean_text(&t))
-    .map_err(|e| AppError::Validation(vec![e]))?;
-    let result = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let minutes = training::session_minutes(
-                    body.starts_at,
-                    body.ends_at,
-                    cohort.starts_on,
-                    cohort.ends_on,
-                )?;
-                let overlapping: i64 = sessions::table
-                    .filter(sessions::cohort_id.eq(id))
-                    .filter(sessions::starts_at.lt(body.ends_at))
-                    .filter(sessions::ends_at.gt(body.starts_at))
-                    .count()
-                    .get_result(conn)?;
-                if overlapping > 0 {
-                    return Err(AppError::Conflict {
-                        code: "session_overlap",
-                        message: "Another session of this cohort overlaps this time.".into(),
-                    });
-                }
-                let row: SessionRow = diesel::insert_into(sessions::table)
-                    .values((
-                        sessions::cohort_id.eq(id),
-                        sessions::starts_at.eq(body.starts_at),
-                        sessions::ends_at.eq(body.ends_at),
-                        sessions::minutes.eq(minutes),
-                        sessions::topic.eq(&topic),
-                    ))
-                    .returning(SessionRow::as_returning())
-                    .get_result(conn)?;
-                audit(
-                    conn,
-                    &actor,
-                    "session_created",
-                    "cohort",
-                    id,
-                    json!({ "session_id": row.id, "minutes": minutes }),
-                )?;
-                Ok(SessionView::from(row))
-            })
-        })
-        .await;
-    let view = user.audited(result, "create_session").await?;
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -707,7 +303,7 @@ pub async fn enroll(
                 if !reaches_person(&actor, &organizer, person, &who) {
                     return Err(AppError::NotFound);
                 }
-                who.require_active()?;
+                require_active_person(&who)?;
                 let course = rows::course(conn, cohort.course_id)?;
                 let person_province = orgs::find(conn, who.organization_id)?.province_code;
                 check_eligibility(

@@ -42,3 +42,14 @@ pub fn set_outcome(
         .execute(conn)?;
     Ok(())
 }
+
+/// Does the person hold a place in the cohort (enrolled, not withdrawn)?
+pub fn holds_place(conn: &mut PgConnection, cohort_id: Uuid, user_id: Uuid) -> QueryResult<bool> {
+    let enrolled: i64 = enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::status.ne("withdrawn"))
+        .count()
+        .get_result(conn)?;
+    Ok(enrolled > 0)
+}

@@ -205,6 +205,16 @@ pub fn is_participant(
     Ok(enrolled + teaching > 0)
 }
 
+/// Has the person ever been issued a master-trainer certificate (whatever its state now)?
+pub fn holds_master_certificate(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<bool> {
+    let held: i64 = certificates::table
+        .filter(certificates::holder_id.eq(user_id))
+        .filter(certificates::tier.eq(Tier::MasterTrainer.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(held > 0)
+}
+
 /// id, status, issued on, valid until, supersedes.
 type MasterRow = (Uuid, String, NaiveDate, NaiveDate, Option<Uuid>);
 

@@ -59,6 +59,29 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
         .first(conn)
 }
 
+/// What enrolling or assigning needs to know of a person.
+#[derive(Debug, Clone, Queryable)]
+pub struct PersonFacts {
+    pub full_name: String,
+    pub category: String,
+    pub active: bool,
+    pub organization_id: Uuid,
+}
+
+/// The person's facts, or `None` when no one has this id.
+pub fn facts(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<PersonFacts>> {
+    users::table
+        .find(id)
+        .select((
+            users::full_name,
+            users::category,
+            users::active,
+            users::organization_id,
+        ))
+        .first::<PersonFacts>(conn)
+        .optional()
+}
+
 pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::username.eq(username))

@@ -1,13 +1,29 @@
-//! Cohorts: reaching one within the caller's scope, locking it for a change, and the rules that
-//! hold for every change of a cohort (it is still open; tier 2 has a certified instructor).
+//! Cohorts: scheduling them (create, find, change, start, cancel), staffing them with
+//! instructors, their sessions; and what every change of a cohort needs — reaching it within the
+//! caller's scope, locking it, the rules that hold for it (it is still open; tier 2 has a
+//! certified instructor).
 
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use serde_json::json;
 use uuid::Uuid;
 
+use super::{audited, refuse};
 use crate::auth::current_user::Actor;
+use crate::db::audit::AuditEvent;
+use crate::db::cohorts::{self as cohort_rows, CohortFilter, CohortUpdate, NewCohort};
+use crate::db::organizations::{self as orgs, OrganizationRow};
 use crate::db::training::{self as rows, CohortRow, CourseRow};
-use crate::domain::training::{self, instructor_not_certified, CohortStatus};
-use crate::error::AppError;
+use crate::db::users::PersonFacts;
+use crate::db::views::cohorts::{cohort_view, CohortPage, CohortView, SessionView};
+use crate::db::Db;
+use crate::domain::organizations::{clean_text, OrganizationKind};
+use crate::domain::paging::paging;
+use crate::domain::people::Role;
+use crate::domain::training::{
+    self, check_organizer, check_transition, instructor_not_certified, CohortStatus,
+};
+use crate::error::{AppError, FieldError};
 
 /// How much the caller needs: to see the cohort, or to change it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -97,4 +113,418 @@ pub fn require_certified_instructor(
         .into_iter()
         .filter_map(|(_, _, cover)| cover)
         .collect())
+}
+
+/// The person, or 404.
+pub(super) fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
+    crate::db::users::facts(conn, id)?.ok_or(AppError::NotFound)
+}
+
+pub(super) fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
+    if who.active {
+        Ok(())
+    } else {
+        Err(AppError::Rule {
+            code: "inactive_person",
+            message: "This person's account is deactivated.".into(),
+        })
+    }
+}
+
+/// People come from the caller's scope; the state agency draws its tier-1 learners and
+/// instructors from every organisation.
+pub(super) fn reaches_person(
+    actor: &Actor,
+    organizer: &OrganizationRow,
+    person: Uuid,
+    who: &PersonFacts,
+) -> bool {
+    OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
+        || actor.scope.covers_person(person, who.organization_id)
+}
+
+/// Records what `actor` did to a cohort or an enrolment.
+pub(super) fn audit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> QueryResult<()> {
+    AuditEvent::new(actor.id, action, object)
+        .object(id)
+        .from_address(&actor.address)
+        .details(details)
+        .record(conn)
+}
+
+/// The checked text fields of a cohort: title, location, campaign.
+struct CohortText {
+    title: String,
+    location: String,
+    campaign: Option<String>,
+}
+
+fn check_fields(
+    title: &str,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    location: &str,
+    mode: &str,
+    capacity: i32,
+    campaign: Option<&str>,
+) -> Result<CohortText, Vec<FieldError>> {
+    use crate::domain::text::{check_drawable, limits, TextRule};
+    let mut errors = Vec::new();
+    let mut text = |rule: TextRule, raw: &str| {
+        rule.check(raw)
+            .map(|t| clean_text(&t))
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default()
+    };
+    let title = text(TextRule::line("title", limits::COHORT_TITLE), title);
+    // printed on certificates, which must always fit and show every character
+    let location = text(
+        TextRule::line("location", limits::COHORT_LOCATION).optional(),
+        location,
+    );
+    let campaign = campaign
+        .map(|c| text(TextRule::line("campaign", limits::CAMPAIGN).optional(), c))
+        .filter(|c| !c.is_empty());
+    if let Err(e) = check_drawable("location", &location, crate::certificates::pdf::can_draw) {
+        errors.push(e);
+    }
+    if ends_on < starts_on {
+        errors.push(FieldError::new("ends_on", "must not be before starts_on"));
+    }
+    if (ends_on - starts_on).num_days() > 366 {
+        errors.push(FieldError::new("ends_on", "a cohort lasts at most a year"));
+    }
+    if !matches!(mode, "in_person" | "online") {
+        errors.push(FieldError::new("mode", "must be in_person or online"));
+    }
+    if mode == "in_person" && location.is_empty() && !errors.iter().any(|e| e.field == "location") {
+        errors.push(FieldError::new(
+            "location",
+            "is required for an in-person cohort",
+        ));
+    }
+    if !(1..=10_000).contains(&capacity) {
+        errors.push(FieldError::new("capacity", "must be from 1 to 10000"));
+    }
+    if errors.is_empty() {
+        Ok(CohortText {
+            title,
+            location,
+            campaign,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// A new cohort as asked for, before any check.
+#[derive(Debug, Clone)]
+pub struct CohortInput {
+    pub course_id: Uuid,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub location: String,
+    pub mode: String,
+    pub capacity: i32,
+    pub campaign: Option<String>,
+}
+
+/// Schedules a run of a course for an organisation the caller coordinates (rule 1: tier 1 by
+/// the state agency, tier 2 by the implementing agency or a branch); never of a superseded
+/// course.
+pub async fn create_cohort(
+    db: &Db,
+    actor: &Actor,
+    input: CohortInput,
+) -> Result<CohortView, AppError> {
+    if !(actor.has(Role::Admin) || actor.has(Role::Coordinator)) {
+        return Err(refuse(db, actor, "create_cohort").await);
+    }
+    training::check_dates(&[
+        ("starts_on", Some(input.starts_on)),
+        ("ends_on", Some(input.ends_on)),
+    ])?;
+    let CohortText {
+        title,
+        location,
+        campaign,
+    } = check_fields(
+        &input.title,
+        input.starts_on,
+        input.ends_on,
+        &input.location,
+        &input.mode,
+        input.capacity,
+        input.campaign.as_deref(),
+    )
+    .map_err(AppError::Validation)?;
+    if !actor.scope.covers_organization(input.organization_id) {
+        return Err(AppError::NotFound);
+    }
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            let course = rows::course(conn, input.course_id)
+                .optional()?
+                .ok_or_else(|| AppError::validation("course_id", "no course has this id"))?;
+            let organizer = orgs::find(conn, input.organization_id)?;
+            check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
+            if !actor.coordinates(organizer.id) {
+                return Err(AppError::Forbidden);
+            }
+            if course.superseded_by_id.is_some() {
+                return Err(AppError::Rule {
+                    code: "course_superseded",
+                    message: "This course has been replaced by a newer curriculum version; schedule the new one.".into(),
+                });
+            }
+            conn.transaction(|conn| {
+                let new = NewCohort {
+                    course_id: course.id,
+                    organization_id: organizer.id,
+                    title: &title,
+                    starts_on: input.starts_on,
+                    ends_on: input.ends_on,
+                    location: &location,
+                    mode: &input.mode,
+                    capacity: input.capacity,
+                    campaign: campaign.as_deref(),
+                };
+                let row = cohort_rows::insert(conn, &new)?;
+                let details = json!({ "course_id": course.id, "organization_id": organizer.id });
+                audit(conn, &actor, "cohort_created", "cohort", row.id, details)?;
+                cohort_view(conn, row, true)
+            })
+        })
+        .await;
+    audited(db, actor, result, "create_cohort").await
+}
+
+/// What a search for cohorts asks.
+#[derive(Debug, Default, Clone)]
+pub struct CohortSearch {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub organization_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub course_id: Option<Uuid>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The cohorts the caller may see — organised within their scope, or (without an organisation
+/// asked for) ones they teach or are enrolled in — latest first, a page of them.
+pub async fn find_cohorts(db: &Db, actor: &Actor, q: CohortSearch) -> Result<CohortPage, AppError> {
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    training::check_dates(&[("from", q.from), ("to", q.to)])?;
+    let status = match q.status.as_deref() {
+        Some(s) => Some(
+            CohortStatus::parse(s)
+                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
+        ),
+        None => None,
+    };
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let organizers = match (q.organization_id, actor.scope.organization_filter()) {
+            (Some(org), _) if actor.scope.covers_organization(org) => {
+                Some(orgs::subtree_ids(conn, org)?)
+            }
+            (Some(_), _) => return Err(AppError::NotFound),
+            (None, f) => f,
+        };
+        let filter = CohortFilter {
+            organizers,
+            or_taken_part_by: match q.organization_id {
+                None => Some(actor.id.unwrap_or_default()),
+                Some(_) => None,
+            },
+            from: q.from,
+            to: q.to,
+            status,
+            course_id: q.course_id,
+        };
+        let (total, found) = cohort_rows::search(conn, &filter, page, per_page)?;
+        let items = found
+            .into_iter()
+            .map(|c| cohort_view(conn, c, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CohortPage {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    })
+    .await
+}
+
+/// One cohort the caller may see, with its instructors and sessions.
+pub async fn cohort(db: &Db, actor: &Actor, id: Uuid) -> Result<CohortView, AppError> {
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
+        cohort_view(conn, cohort, true)
+    })
+    .await
+}
+
+/// What a change to a cohort says (`None`: as it is).
+#[derive(Debug, Default, Clone)]
+pub struct CohortChanges {
+    pub title: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub mode: Option<String>,
+    pub capacity: Option<i32>,
+    pub campaign: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Changes a cohort still taking changes, or moves it along its statuses: its dates only before
+/// it starts and around its sessions, its capacity not below those enrolled, and (rule 2) a
+/// tier-2 cohort starts only with a certified instructor.
+pub async fn update_cohort(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    body: CohortChanges,
+) -> Result<CohortView, AppError> {
+    training::check_dates(&[("starts_on", body.starts_on), ("ends_on", body.ends_on)])?;
+    let next_status = match body.status.as_deref() {
+        Some(s) => Some(
+            CohortStatus::parse(s)
+                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
+        ),
+        None => None,
+    };
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            conn.transaction(|conn| {
+                let cohort = lock_for_change(conn, &actor, id)?;
+                let current = status_of(&cohort);
+                let mode = body.mode.clone().unwrap_or_else(|| cohort.mode.clone());
+                let starts_on = body.starts_on.unwrap_or(cohort.starts_on);
+                let ends_on = body.ends_on.unwrap_or(cohort.ends_on);
+                let capacity = body.capacity.unwrap_or(cohort.capacity);
+                let CohortText {
+                    title,
+                    location,
+                    campaign,
+                } = check_fields(
+                    body.title.as_deref().unwrap_or(&cohort.title),
+                    starts_on,
+                    ends_on,
+                    body.location.as_deref().unwrap_or(&cohort.location),
+                    &mode,
+                    capacity,
+                    body.campaign.as_deref().or(cohort.campaign.as_deref()),
+                )
+                .map_err(AppError::Validation)?;
+                let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
+                if dates_changed {
+                    if current == CohortStatus::InProgress {
+                        return Err(AppError::Conflict {
+                            code: "cohort_started",
+                            message: "The dates of a cohort that has started cannot change."
+                                .into(),
+                        });
+                    }
+                    for s in rows::sessions_of(conn, id)? {
+                        training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on)
+                            .map_err(|_| AppError::Conflict {
+                                code: "sessions_outside_dates",
+                                message: "Some sessions fall outside the new dates; move or remove them first.".into(),
+                            })?;
+                    }
+                }
+                if capacity < cohort.capacity
+                    && rows::enrolled_count(conn, id)? > i64::from(capacity)
+                {
+                    return Err(AppError::Conflict {
+                        code: "cohort_full",
+                        message: "More people are enrolled than the new capacity.".into(),
+                    });
+                }
+                let status = next_status.unwrap_or(current);
+                check_transition(current, status)?;
+                let change = CohortUpdate {
+                    title: &title,
+                    location: &location,
+                    mode: &mode,
+                    starts_on,
+                    ends_on,
+                    capacity,
+                    campaign: campaign.as_deref(),
+                    status,
+                };
+                let row = cohort_rows::update(conn, id, &change)?;
+                if status == CohortStatus::InProgress && current != CohortStatus::InProgress {
+                    // rule 2: a tier-2 cohort cannot start without a certified instructor
+                    let course = rows::course(conn, row.course_id)?;
+                    require_certified_instructor(conn, &row, &course)?;
+                }
+                let details =
+                    json!({ "status": status.as_str(), "dates_changed": dates_changed });
+                audit(conn, &actor, "cohort_updated", "cohort", id, details)?;
+                cohort_view(conn, row, true)
+            })
+        })
+        .await;
+    audited(db, actor, result, "update_cohort").await
+}
+
+/// Adds a teaching session within the cohort's dates, overlapping none of its others.
+pub async fn add_session(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    topic: &str,
+) -> Result<SessionView, AppError> {
+    let topic =
+        crate::domain::text::check_text("topic", topic, crate::domain::text::limits::SESSION_TOPIC)
+            .map(|t| clean_text(&t))
+            .map_err(|e| AppError::Validation(vec![e]))?;
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            conn.transaction(|conn| {
+                let cohort = lock_for_change(conn, &actor, id)?;
+                let minutes = training::session_minutes(
+                    starts_at,
+                    ends_at,
+                    cohort.starts_on,
+                    cohort.ends_on,
+                )?;
+                if cohort_rows::overlapping_sessions(conn, id, starts_at, ends_at)? > 0 {
+                    return Err(AppError::Conflict {
+                        code: "session_overlap",
+                        message: "Another session of this cohort overlaps this time.".into(),
+                    });
+                }
+                let row =
+                    cohort_rows::insert_session(conn, id, starts_at, ends_at, minutes, &topic)?;
+                let details = json!({ "session_id": row.id, "minutes": minutes });
+                audit(conn, &actor, "session_created", "cohort", id, details)?;
+                Ok(SessionView::from(row))
+            })
+        })
+        .await;
+    audited(db, actor, result, "create_session").await
 }

@@ -11,6 +11,7 @@ pub mod courses;
 pub mod organizations;
 pub mod people;
 pub mod reports;
+pub mod staffing;
 pub mod verification;
 
 use crate::auth::current_user::Actor;
