@@ -3,6 +3,7 @@
 mod harness;
 
 mod authorization;
+mod browser;
 mod certificates;
 mod foundation;
 mod identity;
