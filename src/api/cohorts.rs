@@ -1,33 +1,21 @@
 //! `/cohorts`: scheduled runs of a course, their instructors, sessions, enrolments, and
-//! finalising them.
+//! finalising them. Each handler parses, calls one use case of [`crate::service::cohorts`],
+//! [`crate::service::staffing`], [`crate::service::enrolment`] or
+//! [`crate::service::certification`] and answers.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::current_user::{Actor, CurrentUser};
-use crate::db::audit::AuditEvent;
-use crate::db::organizations::{self as orgs, OrganizationRow};
-use crate::db::schema::{cohort_instructors, enrollments};
-use crate::db::training::{self as rows, EnrollmentRow};
-use crate::db::users::PersonFacts;
-use crate::domain::organizations::OrganizationKind;
-use crate::domain::people::Category;
-use crate::domain::training::check_eligibility;
-use crate::error::AppError;
-use crate::startup::AppState;
-
+use crate::auth::current_user::CurrentUser;
 use crate::db::views::cohorts::{CohortPage, CohortView, InstructorView, SessionView};
-use crate::db::views::enrollments::{enrollment_views, EnrollmentList, EnrollmentView};
+use crate::db::views::enrollments::{EnrollmentList, EnrollmentView};
+use crate::error::AppError;
 use crate::service::certification::{self, FinalizeReport};
 use crate::service::cohorts::{self as service, CohortChanges, CohortInput, CohortSearch};
-use crate::service::staffing;
-// re-exported while `marks.rs` still imports them from here
-use crate::service::cohorts::lock_for_change;
-pub use crate::service::cohorts::{reach_cohort, Access};
+use crate::service::{enrolment, staffing};
+use crate::startup::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -132,49 +120,6 @@ impl From<CohortQuery> for CohortSearch {
             per_page: q.per_page,
         }
     }
-}
-
-/// The person, or 404.
-fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
-    crate::db::users::facts(conn, id)?.ok_or(AppError::NotFound)
-}
-
-fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
-    if who.active {
-        Ok(())
-    } else {
-        Err(AppError::Rule {
-            code: "inactive_person",
-            message: "This person's account is deactivated.".into(),
-        })
-    }
-}
-
-/// People come from the caller's scope; the state agency draws its tier-1 learners and
-/// instructors from every organisation.
-fn reaches_person(
-    actor: &Actor,
-    organizer: &OrganizationRow,
-    person: Uuid,
-    who: &PersonFacts,
-) -> bool {
-    OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
-        || actor.scope.covers_person(person, who.organization_id)
-}
-
-fn audit(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    action: &str,
-    object: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> QueryResult<()> {
-    AuditEvent::new(actor.id, action, object)
-        .object(id)
-        .from_address(&actor.address)
-        .details(details)
-        .record(conn)
 }
 
 #[utoipa::path(post, path = "/api/v1/cohorts", request_body = CreateCohort,
@@ -291,88 +236,8 @@ pub async fn enroll(
     id: web::Path<Uuid>,
     body: web::Json<UserRef>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor, person) = (id.into_inner(), user.actor(), body.into_inner().user_id);
-    let result = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                // the lock makes the capacity check and the insert one step
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let who = person_facts(conn, person)?;
-                let organizer = orgs::find(conn, cohort.organization_id)?;
-                if !reaches_person(&actor, &organizer, person, &who) {
-                    return Err(AppError::NotFound);
-                }
-                require_active_person(&who)?;
-                let course = rows::course(conn, cohort.course_id)?;
-                let person_province = orgs::find(conn, who.organization_id)?.province_code;
-                check_eligibility(
-                    course.tier(),
-                    Category::parse(&who.category),
-                    OrganizationKind::parse(&organizer.kind),
-                    organizer.province_code.as_deref(),
-                    person_province.as_deref(),
-                )?;
-                let teaching: i64 = cohort_instructors::table
-                    .filter(cohort_instructors::cohort_id.eq(id))
-                    .filter(cohort_instructors::user_id.eq(person))
-                    .count()
-                    .get_result(conn)?;
-                if teaching > 0 {
-                    return Err(AppError::conflict(
-                        "This person teaches the cohort and cannot also enrol in it.",
-                    ));
-                }
-                let existing: Option<EnrollmentRow> = enrollments::table
-                    .filter(enrollments::cohort_id.eq(id))
-                    .filter(enrollments::user_id.eq(person))
-                    .select(EnrollmentRow::as_select())
-                    .first(conn)
-                    .optional()?;
-                if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
-                    return Err(AppError::Conflict {
-                        code: "already_enrolled",
-                        message: "This person is already enrolled in the cohort.".into(),
-                    });
-                }
-                if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
-                    return Err(AppError::Conflict {
-                        code: "cohort_full",
-                        message: "The cohort has no free place.".into(),
-                    });
-                }
-                let enrollment_id = match existing {
-                    // someone who withdrew comes back: the same row, enrolled again
-                    Some(e) => diesel::update(enrollments::table.find(e.id))
-                        .set((
-                            enrollments::status.eq("enrolled"),
-                            enrollments::updated_at.eq(Utc::now()),
-                        ))
-                        .returning(enrollments::id)
-                        .get_result(conn)?,
-                    None => diesel::insert_into(enrollments::table)
-                        .values((
-                            enrollments::cohort_id.eq(id),
-                            enrollments::user_id.eq(person),
-                        ))
-                        .returning(enrollments::id)
-                        .get_result(conn)?,
-                };
-                audit(
-                    conn,
-                    &actor,
-                    "enrolled",
-                    "enrollment",
-                    enrollment_id,
-                    json!({ "cohort_id": id, "user_id": person }),
-                )?;
-                enrollment_views(conn, id, Some(enrollment_id))?
-                    .pop()
-                    .ok_or(AppError::NotFound)
-            })
-        })
-        .await;
-    let view = user.audited(result, "enroll").await?;
+    let (id, person) = (id.into_inner(), body.user_id);
+    let view = enrolment::enroll(&state.db, &user.actor(), id, person).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -384,32 +249,8 @@ pub async fn list_enrollments(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor) = (id.into_inner(), user.actor());
-    let items = state
-        .db
-        .run(move |conn| {
-            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
-            let all = enrollment_views(conn, cohort.id, None)?;
-            // a trainee sees only their own line; staff of the organiser's scope and instructors see all
-            let sees_all = actor.scope.covers_organization(cohort.organization_id)
-                || actor.id.is_some_and(|me| {
-                    cohort_instructors::table
-                        .filter(cohort_instructors::cohort_id.eq(id))
-                        .filter(cohort_instructors::user_id.eq(me))
-                        .count()
-                        .get_result::<i64>(conn)
-                        .is_ok_and(|n| n > 0)
-                });
-            Ok(if sees_all {
-                all
-            } else {
-                all.into_iter()
-                    .filter(|e| Some(e.user_id) == actor.id)
-                    .collect()
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(EnrollmentList { items }))
+    let found = enrolment::enrollments(&state.db, &user.actor(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 #[utoipa::path(delete, path = "/api/v1/cohorts/{id}/enrollments/{enrollment_id}",
@@ -420,41 +261,8 @@ pub async fn withdraw(
     user: CurrentUser,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
-    let ((id, enrollment_id), actor) = (path.into_inner(), user.actor());
-    let result = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                lock_for_change(conn, &actor, id)?;
-                let e = rows::enrollment(conn, enrollment_id)?;
-                if e.cohort_id != id {
-                    return Err(AppError::NotFound);
-                }
-                if e.status != "enrolled" {
-                    return Err(AppError::conflict(format!(
-                        "The enrolment is {}; only an active one can be withdrawn.",
-                        e.status
-                    )));
-                }
-                diesel::update(enrollments::table.find(enrollment_id))
-                    .set((
-                        enrollments::status.eq("withdrawn"),
-                        enrollments::updated_at.eq(Utc::now()),
-                    ))
-                    .execute(conn)?;
-                audit(
-                    conn,
-                    &actor,
-                    "withdrawn",
-                    "enrollment",
-                    enrollment_id,
-                    json!({ "cohort_id": id }),
-                )?;
-                Ok(())
-            })
-        })
-        .await;
-    user.audited(result, "withdraw").await?;
+    let (id, enrollment_id) = path.into_inner();
+    enrolment::withdraw(&state.db, &user.actor(), id, enrollment_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

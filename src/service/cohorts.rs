@@ -1,20 +1,18 @@
-//! Cohorts: scheduling them (create, find, change, start, cancel), staffing them with
-//! instructors, their sessions; and what every change of a cohort needs — reaching it within the
-//! caller's scope, locking it, the rules that hold for it (it is still open; tier 2 has a
-//! certified instructor).
+//! Cohorts: scheduling them (create, find, change, start, cancel) and their sessions; and what
+//! every change of a cohort needs — reaching it within the caller's scope, locking it, the rules
+//! that hold for it (it is still open; tier 2 has a certified instructor). Staffing them is
+//! [`super::staffing`], enrolling in them [`super::enrolment`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{audited, refuse};
+use super::{audit, audited, refuse};
 use crate::auth::current_user::Actor;
-use crate::db::audit::AuditEvent;
 use crate::db::cohorts::{self as cohort_rows, CohortFilter, CohortUpdate, NewCohort};
-use crate::db::organizations::{self as orgs, OrganizationRow};
+use crate::db::organizations as orgs;
 use crate::db::training::{self as rows, CohortRow, CourseRow};
-use crate::db::users::PersonFacts;
 use crate::db::views::cohorts::{cohort_view, CohortPage, CohortView, SessionView};
 use crate::db::Db;
 use crate::domain::organizations::{clean_text, OrganizationKind};
@@ -113,50 +111,6 @@ pub fn require_certified_instructor(
         .into_iter()
         .filter_map(|(_, _, cover)| cover)
         .collect())
-}
-
-/// The person, or 404.
-pub(super) fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
-    crate::db::users::facts(conn, id)?.ok_or(AppError::NotFound)
-}
-
-pub(super) fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
-    if who.active {
-        Ok(())
-    } else {
-        Err(AppError::Rule {
-            code: "inactive_person",
-            message: "This person's account is deactivated.".into(),
-        })
-    }
-}
-
-/// People come from the caller's scope; the state agency draws its tier-1 learners and
-/// instructors from every organisation.
-pub(super) fn reaches_person(
-    actor: &Actor,
-    organizer: &OrganizationRow,
-    person: Uuid,
-    who: &PersonFacts,
-) -> bool {
-    OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
-        || actor.scope.covers_person(person, who.organization_id)
-}
-
-/// Records what `actor` did to a cohort or an enrolment.
-pub(super) fn audit(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    action: &str,
-    object: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> QueryResult<()> {
-    AuditEvent::new(actor.id, action, object)
-        .object(id)
-        .from_address(&actor.address)
-        .details(details)
-        .record(conn)
 }
 
 /// The checked text fields of a cohort: title, location, campaign.

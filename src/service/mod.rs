@@ -8,11 +8,15 @@ pub mod certificates;
 pub mod certification;
 pub mod cohorts;
 pub mod courses;
+pub mod enrolment;
 pub mod organizations;
 pub mod people;
 pub mod reports;
 pub mod staffing;
 pub mod verification;
+
+use diesel::prelude::*;
+use uuid::Uuid;
 
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;
@@ -49,4 +53,20 @@ pub async fn audited<T>(
         Err(AppError::Forbidden) => Err(refuse(db, actor, action).await),
         other => other,
     }
+}
+
+/// Records that `actor` did `action` to the `object` with this id, and the details.
+fn audit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> QueryResult<()> {
+    AuditEvent::new(actor.id, action, object)
+        .object(id)
+        .from_address(&actor.address)
+        .details(details)
+        .record(conn)
 }

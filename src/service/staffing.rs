@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::audited;
-use super::cohorts::{audit, lock_for_change, person_facts, reaches_person, require_active_person};
+use super::cohorts::lock_for_change;
+use super::enrolment::{person_facts, reaches_person, require_active_person};
+use super::{audit, audited};
 use crate::auth::current_user::Actor;
 use crate::db::organizations as orgs;
 use crate::db::training as rows;

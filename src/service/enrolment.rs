@@ -1,0 +1,319 @@
+//! Enrolment: enrolling people in a cohort and withdrawing them, who sees the enrolments, and
+//! the marks a cohort records while it runs — attendance at its sessions and scores.
+
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::cohorts::{lock_for_change, reach_cohort, Access};
+use super::{audit, audited};
+use crate::auth::current_user::Actor;
+use crate::db::organizations::{self as orgs, OrganizationRow};
+use crate::db::training as rows;
+use crate::db::users::PersonFacts;
+use crate::db::views::enrollments::{
+    enrollment_views, session_attendance, EnrollmentList, EnrollmentView, SessionAttendance,
+};
+use crate::db::{cohorts as cohort_rows, enrollments, Db};
+use crate::domain::organizations::OrganizationKind;
+use crate::domain::people::Category;
+use crate::domain::training::{check_eligibility, check_score, CohortStatus};
+use crate::error::{AppError, FieldError};
+
+/// The person, or 404.
+pub(super) fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
+    crate::db::users::facts(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// A deactivated person is neither enrolled nor assigned to teach.
+pub(super) fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
+    if who.active {
+        Ok(())
+    } else {
+        Err(AppError::Rule {
+            code: "inactive_person",
+            message: "This person's account is deactivated.".into(),
+        })
+    }
+}
+
+/// People come from the caller's scope; the state agency draws its tier-1 learners and
+/// instructors from every organisation.
+pub(super) fn reaches_person(
+    actor: &Actor,
+    organizer: &OrganizationRow,
+    person: Uuid,
+    who: &PersonFacts,
+) -> bool {
+    OrganizationKind::parse(&organizer.kind) == Some(OrganizationKind::StateAgency)
+        || actor.scope.covers_person(person, who.organization_id)
+}
+
+/// Enrols a person the caller may reach in a cohort they manage: active, eligible for its tier
+/// (and a branch's province), not teaching it, while it has a free place. Someone who withdrew
+/// comes back on the same enrolment.
+pub async fn enroll(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    person: Uuid,
+) -> Result<EnrollmentView, AppError> {
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            conn.transaction(|conn| {
+                // the lock makes the capacity check and the insert one step
+                let cohort = lock_for_change(conn, &actor, id)?;
+                let who = person_facts(conn, person)?;
+                let organizer = orgs::find(conn, cohort.organization_id)?;
+                if !reaches_person(&actor, &organizer, person, &who) {
+                    return Err(AppError::NotFound);
+                }
+                require_active_person(&who)?;
+                let course = rows::course(conn, cohort.course_id)?;
+                let person_province = orgs::find(conn, who.organization_id)?.province_code;
+                check_eligibility(
+                    course.tier(),
+                    Category::parse(&who.category),
+                    OrganizationKind::parse(&organizer.kind),
+                    organizer.province_code.as_deref(),
+                    person_province.as_deref(),
+                )?;
+                if cohort_rows::teaches(conn, id, person)? {
+                    return Err(AppError::conflict(
+                        "This person teaches the cohort and cannot also enrol in it.",
+                    ));
+                }
+                let existing = enrollments::of_person(conn, id, person)?;
+                if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
+                    return Err(AppError::Conflict {
+                        code: "already_enrolled",
+                        message: "This person is already enrolled in the cohort.".into(),
+                    });
+                }
+                if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
+                    return Err(AppError::Conflict {
+                        code: "cohort_full",
+                        message: "The cohort has no free place.".into(),
+                    });
+                }
+                let enrollment_id = match existing {
+                    // someone who withdrew comes back: the same row, enrolled again
+                    Some(e) => enrollments::set_status(conn, e.id, "enrolled")?,
+                    None => enrollments::insert(conn, id, person)?,
+                };
+                let details = json!({ "cohort_id": id, "user_id": person });
+                audit(
+                    conn,
+                    &actor,
+                    "enrolled",
+                    "enrollment",
+                    enrollment_id,
+                    details,
+                )?;
+                enrollment_views(conn, id, Some(enrollment_id))?
+                    .pop()
+                    .ok_or(AppError::NotFound)
+            })
+        })
+        .await;
+    audited(db, actor, result, "enroll").await
+}
+
+/// Withdraws an active enrolment from a cohort the caller manages; the row stays, and the
+/// person may enrol again.
+pub async fn withdraw(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    enrollment_id: Uuid,
+) -> Result<(), AppError> {
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            conn.transaction(|conn| {
+                lock_for_change(conn, &actor, id)?;
+                let e = rows::enrollment(conn, enrollment_id)?;
+                if e.cohort_id != id {
+                    return Err(AppError::NotFound);
+                }
+                if e.status != "enrolled" {
+                    return Err(AppError::conflict(format!(
+                        "The enrolment is {}; only an active one can be withdrawn.",
+                        e.status
+                    )));
+                }
+                enrollments::set_status(conn, enrollment_id, "withdrawn")?;
+                let details = json!({ "cohort_id": id });
+                audit(
+                    conn,
+                    &actor,
+                    "withdrawn",
+                    "enrollment",
+                    enrollment_id,
+                    details,
+                )?;
+                Ok(())
+            })
+        })
+        .await;
+    audited(db, actor, result, "withdraw").await
+}
+
+/// The enrolments of a cohort the caller may see: all of them for staff of the organiser's
+/// scope and its instructors; a trainee only their own.
+pub async fn enrollments(db: &Db, actor: &Actor, id: Uuid) -> Result<EnrollmentList, AppError> {
+    let actor = actor.clone();
+    let items = db
+        .run(move |conn| {
+            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
+            let all = enrollment_views(conn, cohort.id, None)?;
+            // a trainee sees only their own line; staff of the organiser's scope and instructors see all
+            let sees_all = actor.scope.covers_organization(cohort.organization_id)
+                || actor
+                    .id
+                    .is_some_and(|me| matches!(cohort_rows::teaches(conn, id, me), Ok(true)));
+            Ok(if sees_all {
+                all
+            } else {
+                all.into_iter()
+                    .filter(|e| Some(e.user_id) == actor.id)
+                    .collect()
+            })
+        })
+        .await?;
+    Ok(EnrollmentList { items })
+}
+
+fn open_for_marks(status: &str) -> Result<(), AppError> {
+    match CohortStatus::parse(status) {
+        Some(CohortStatus::Open | CohortStatus::InProgress) => Ok(()),
+        _ => Err(AppError::Conflict {
+            code: "cohort_closed",
+            message: format!(
+                "Marks are recorded while a cohort is open or in progress; this one is {status}."
+            ),
+        }),
+    }
+}
+
+/// One line of attendance: an enrolment, and whether its person was present.
+#[derive(Debug, Clone, Copy)]
+pub struct Presence {
+    pub enrollment_id: Uuid,
+    pub present: bool,
+}
+
+/// Records who was present at a session of a cohort the caller manages, while it is open or in
+/// progress; all lines or none.
+pub async fn record_attendance(
+    db: &Db,
+    actor: &Actor,
+    session_id: Uuid,
+    marks: Vec<Presence>,
+) -> Result<SessionAttendance, AppError> {
+    if marks.len() > 10_000 {
+        return Err(AppError::validation("body", "at most 10000 lines at once"));
+    }
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            conn.transaction(|conn| {
+                let session = rows::session(conn, session_id)?;
+                reach_cohort(conn, &actor, session.cohort_id, Access::Manage)?;
+                let cohort = rows::cohort_for_update(conn, session.cohort_id)?;
+                open_for_marks(&cohort.status)?;
+                let ids: Vec<Uuid> = marks.iter().map(|m| m.enrollment_id).collect();
+                let known = enrollments::statuses(conn, cohort.id, &ids)?;
+                let mut errors = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                for (i, m) in marks.iter().enumerate() {
+                    match known.iter().find(|(id, _)| *id == m.enrollment_id) {
+                        None => errors.push(FieldError::new(
+                            format!("[{i}].enrollment_id"),
+                            "is not an enrolment of this cohort",
+                        )),
+                        Some((_, status)) if status == "withdrawn" => errors.push(FieldError::new(
+                            format!("[{i}].enrollment_id"),
+                            "has withdrawn",
+                        )),
+                        _ => {}
+                    }
+                    if !seen.insert(m.enrollment_id) {
+                        errors.push(FieldError::new(
+                            format!("[{i}].enrollment_id"),
+                            "appears twice",
+                        ));
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(AppError::Validation(errors));
+                }
+                let lines: Vec<(Uuid, bool)> =
+                    marks.iter().map(|m| (m.enrollment_id, m.present)).collect();
+                enrollments::record_attendance(conn, session_id, &lines)?;
+                let details = json!({ "lines": marks.len() });
+                audit(
+                    conn,
+                    &actor,
+                    "attendance_recorded",
+                    "session",
+                    session_id,
+                    details,
+                )?;
+                session_attendance(conn, session_id, cohort.id)
+            })
+        })
+        .await;
+    audited(db, actor, result, "record_attendance").await
+}
+
+/// Records an active enrolment's score, in a cohort the caller manages, while it is open or in
+/// progress.
+pub async fn record_score(
+    db: &Db,
+    actor: &Actor,
+    enrollment_id: Uuid,
+    score: f64,
+) -> Result<EnrollmentView, AppError> {
+    let score = check_score(score)?;
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            conn.transaction(|conn| {
+                // an enrolment never changes cohort, so its cohort id may be read before the lock
+                let cohort_id = enrollments::cohort_of(conn, enrollment_id)?;
+                reach_cohort(conn, &actor, cohort_id, Access::Manage)?;
+                // the cohort lock first, as withdrawing takes it: the enrolment read after it
+                // sees any withdrawal that committed while this call waited
+                let cohort = rows::cohort_for_update(conn, cohort_id)?;
+                open_for_marks(&cohort.status)?;
+                let e = rows::enrollment(conn, enrollment_id)?;
+                if e.status != "enrolled" {
+                    return Err(AppError::conflict(format!(
+                        "The enrolment is {}; scores go to active enrolments.",
+                        e.status
+                    )));
+                }
+                enrollments::set_score(conn, enrollment_id, score)?;
+                let details = json!({ "score": score });
+                audit(
+                    conn,
+                    &actor,
+                    "score_recorded",
+                    "enrollment",
+                    enrollment_id,
+                    details,
+                )?;
+                enrollment_views(conn, cohort.id, Some(enrollment_id))?
+                    .pop()
+                    .ok_or(AppError::NotFound)
+            })
+        })
+        .await;
+    audited(db, actor, result, "record_score").await
+}
