@@ -18,6 +18,7 @@ use crate::db::{cohorts as cohort_rows, enrollments, Db};
 use crate::domain::organizations::OrganizationKind;
 use crate::domain::people::Category;
 use crate::domain::training::{check_eligibility, check_score, CohortStatus};
+use crate::domain::user_import::ImportError;
 use crate::error::{AppError, FieldError};
 
 /// The person, or 404.
@@ -49,6 +50,65 @@ pub(super) fn reaches_person(
         || actor.scope.covers_person(person, who.organization_id)
 }
 
+/// Enrols `person` in a cohort the caller has locked for change (every rule of [`enroll`]);
+/// the enrolment's id.
+fn enroll_locked(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    cohort: &crate::db::training::CohortRow,
+    person: Uuid,
+) -> Result<Uuid, AppError> {
+    let id = cohort.id;
+    let who = person_facts(conn, person)?;
+    let organizer = orgs::find(conn, cohort.organization_id)?;
+    if !reaches_person(actor, &organizer, person, &who) {
+        return Err(AppError::NotFound);
+    }
+    require_active_person(&who)?;
+    let course = rows::course(conn, cohort.course_id)?;
+    let person_province = orgs::find(conn, who.organization_id)?.province_code;
+    check_eligibility(
+        course.tier(),
+        Category::parse(&who.category),
+        OrganizationKind::parse(&organizer.kind),
+        organizer.province_code.as_deref(),
+        person_province.as_deref(),
+    )?;
+    if cohort_rows::teaches(conn, id, person)? {
+        return Err(AppError::conflict(
+            "This person teaches the cohort and cannot also enrol in it.",
+        ));
+    }
+    let existing = enrollments::of_person(conn, id, person)?;
+    if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
+        return Err(AppError::Conflict {
+            code: "already_enrolled",
+            message: "This person is already enrolled in the cohort.".into(),
+        });
+    }
+    if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
+        return Err(AppError::Conflict {
+            code: "cohort_full",
+            message: "The cohort has no free place.".into(),
+        });
+    }
+    let enrollment_id = match existing {
+        // someone who withdrew comes back: the same row, enrolled again
+        Some(e) => enrollments::set_status(conn, e.id, "enrolled")?,
+        None => enrollments::insert(conn, id, person)?,
+    };
+    let details = json!({ "cohort_id": id, "user_id": person });
+    audit(
+        conn,
+        actor,
+        "enrolled",
+        "enrollment",
+        enrollment_id,
+        details,
+    )?;
+    Ok(enrollment_id)
+}
+
 /// Enrols a person the caller may reach in a cohort they manage: active, eligible for its tier
 /// (and a branch's province), not teaching it, while it has a free place. Someone who withdrew
 /// comes back on the same enrolment.
@@ -65,53 +125,7 @@ pub async fn enroll(
             conn.transaction(|conn| {
                 // the lock makes the capacity check and the insert one step
                 let cohort = lock_for_change(conn, &actor, id)?;
-                let who = person_facts(conn, person)?;
-                let organizer = orgs::find(conn, cohort.organization_id)?;
-                if !reaches_person(&actor, &organizer, person, &who) {
-                    return Err(AppError::NotFound);
-                }
-                require_active_person(&who)?;
-                let course = rows::course(conn, cohort.course_id)?;
-                let person_province = orgs::find(conn, who.organization_id)?.province_code;
-                check_eligibility(
-                    course.tier(),
-                    Category::parse(&who.category),
-                    OrganizationKind::parse(&organizer.kind),
-                    organizer.province_code.as_deref(),
-                    person_province.as_deref(),
-                )?;
-                if cohort_rows::teaches(conn, id, person)? {
-                    return Err(AppError::conflict(
-                        "This person teaches the cohort and cannot also enrol in it.",
-                    ));
-                }
-                let existing = enrollments::of_person(conn, id, person)?;
-                if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
-                    return Err(AppError::Conflict {
-                        code: "already_enrolled",
-                        message: "This person is already enrolled in the cohort.".into(),
-                    });
-                }
-                if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
-                    return Err(AppError::Conflict {
-                        code: "cohort_full",
-                        message: "The cohort has no free place.".into(),
-                    });
-                }
-                let enrollment_id = match existing {
-                    // someone who withdrew comes back: the same row, enrolled again
-                    Some(e) => enrollments::set_status(conn, e.id, "enrolled")?,
-                    None => enrollments::insert(conn, id, person)?,
-                };
-                let details = json!({ "cohort_id": id, "user_id": person });
-                audit(
-                    conn,
-                    &actor,
-                    "enrolled",
-                    "enrollment",
-                    enrollment_id,
-                    details,
-                )?;
+                let enrollment_id = enroll_locked(conn, &actor, &cohort, person)?;
                 enrollment_views(conn, id, Some(enrollment_id))?
                     .pop()
                     .ok_or(AppError::NotFound)
@@ -316,4 +330,157 @@ pub async fn record_score(
         })
         .await;
     audited(db, actor, result, "record_score").await
+}
+
+/// What enrolling from a file did: how many were enrolled, or every line that stopped it.
+#[derive(Debug)]
+pub struct EnrolmentImport {
+    pub enrolled: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// Enrols everyone a CSV file names (a `username` column) in a cohort the caller manages, all or
+/// nothing: a file with any line that breaks a rule enrols nobody, and every such line is
+/// reported with its number.
+pub async fn enroll_from_csv(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    bytes: Vec<u8>,
+) -> Result<EnrolmentImport, AppError> {
+    let (lines, mut errors) = parse_username_list(&bytes);
+    if !errors.is_empty() {
+        return Ok(EnrolmentImport {
+            enrolled: 0,
+            errors,
+        });
+    }
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            let mut line_errors: Vec<ImportError> = Vec::new();
+            let outcome = conn.transaction(|conn| {
+                let cohort = lock_for_change(conn, &actor, id)?;
+                let mut enrolled = 0;
+                for (line, username) in &lines {
+                    let person = crate::db::users::find_by_username(conn, username)?;
+                    let Some(person) = person else {
+                        line_errors.push(ImportError::new(
+                            *line,
+                            format!("{username}: không có người này"),
+                        ));
+                        continue;
+                    };
+                    // each line on a savepoint: a broken rule undoes that line only, and the
+                    // whole file is undone below if any line broke one
+                    match conn.transaction(|conn| enroll_locked(conn, &actor, &cohort, person.id)) {
+                        Ok(_) => enrolled += 1,
+                        Err(AppError::NotFound) => line_errors.push(ImportError::new(
+                            *line,
+                            format!("{username}: không có người này trong phạm vi của bạn"),
+                        )),
+                        Err(
+                            e @ (AppError::Conflict { .. }
+                            | AppError::Rule { .. }
+                            | AppError::Validation(_)),
+                        ) => line_errors.push(ImportError::new(
+                            *line,
+                            format!("{username}: {}", e.public_message()),
+                        )),
+                        Err(e) => return Err(e),
+                    }
+                }
+                if line_errors.is_empty() {
+                    Ok(enrolled)
+                } else {
+                    // undo every line
+                    Err(AppError::Validation(Vec::new()))
+                }
+            });
+            match outcome {
+                Ok(enrolled) => Ok(EnrolmentImport {
+                    enrolled,
+                    errors: Vec::new(),
+                }),
+                Err(AppError::Validation(v)) if v.is_empty() && !line_errors.is_empty() => {
+                    Ok(EnrolmentImport {
+                        enrolled: 0,
+                        errors: std::mem::take(&mut line_errors),
+                    })
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+    let mut report = audited(db, actor, result, "enroll").await?;
+    report.errors.append(&mut errors);
+    Ok(report)
+}
+
+/// The usernames of an enrolment file: a header row with a `username` column, then one person
+/// per line (other columns are ignored). Each with its line number.
+fn parse_username_list(bytes: &[u8]) -> (Vec<(u64, String)>, Vec<ImportError>) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let column = reader.headers().ok().and_then(|h| {
+        h.iter()
+            .position(|c| c.trim().eq_ignore_ascii_case("username"))
+    });
+    let Some(column) = column else {
+        return (
+            Vec::new(),
+            vec![ImportError::new(1, "dòng tiêu đề thiếu cột username")],
+        );
+    };
+    let (mut lines, mut errors) = (Vec::new(), Vec::new());
+    for (n, record) in reader.records().enumerate() {
+        let line = n as u64 + 2;
+        match record {
+            Ok(r) => {
+                let username = r.get(column).unwrap_or("").trim().to_lowercase();
+                if username.is_empty() {
+                    continue;
+                }
+                if let Err(e) = crate::domain::text::check_plain("username", &username, 64) {
+                    errors.push(ImportError::new(line, e.message));
+                } else if lines.len() >= crate::domain::user_import::MAX_ROWS {
+                    errors.push(ImportError::new(line, "tệp quá dài"));
+                    break;
+                } else {
+                    lines.push((line, username));
+                }
+            }
+            Err(_) => errors.push(ImportError::new(
+                line,
+                "không đọc được dòng này (tệp có phải CSV UTF-8?)",
+            )),
+        }
+    }
+    if lines.is_empty() && errors.is_empty() {
+        errors.push(ImportError::new(1, "tệp không có ai"));
+    }
+    (lines, errors)
+}
+
+/// Every session of a cohort the caller manages with who was there: the attendance sheet.
+pub async fn attendance_sheet(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Vec<SessionAttendance>, AppError> {
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let cohort = reach_cohort(conn, &a, id, Access::Manage)?;
+            rows::sessions_of(conn, cohort.id)?
+                .into_iter()
+                .map(|s| session_attendance(conn, s.id, cohort.id))
+                .collect()
+        })
+        .await;
+    audited(db, actor, result, "attendance_sheet").await
 }

@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod certificates;
+pub mod cohort;
+pub mod cohorts;
 pub mod help;
 pub mod labels;
 pub mod me;
@@ -41,6 +43,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(certificates::desk)
         .service(certificates::change)
         .service(reports::coverage)
+        .service(cohorts::schedule)
+        .service(cohorts::new_page)
+        .service(cohorts::create)
+        .service(cohort::show_page)
+        .service(cohort::post)
         .service(verify::lookup)
         .service(verify::page);
 }

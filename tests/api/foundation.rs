@@ -353,7 +353,10 @@ async fn openapi_document_matches_its_snapshot() {
     let app = crate::harness::spawn_app().await;
     let doc = app.get("/api/openapi.json", None).await;
     let now = serde_json::to_string_pretty(&doc.json).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/openapi.snapshot.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/api/openapi.snapshot.json"
+    );
     if std::env::var_os("UPDATE_OPENAPI_SNAPSHOT").is_some() {
         std::fs::write(path, &now).unwrap();
     }

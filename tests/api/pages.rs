@@ -459,3 +459,171 @@ async fn coverage_page_shows_the_scope_with_download_links() {
     );
     assert!(page.body.contains("format=xlsx"));
 }
+
+/// The coordinator's journey through the pages alone: a tier-2 cohort from creation to its
+/// certificates.
+#[actix_rt::test]
+async fn coordinator_runs_a_cohort_through_the_pages() {
+    let app = spawn_app().await;
+    let c = crate::training::chain(&app).await;
+    let hn = sign_in(&app, "dieuphoi.hn").await;
+    let schedule = get_page(&app, "/cohorts?month=2027-05", &hn).await;
+    assert_eq!(schedule.status, 200, "{}", schedule.body);
+    let form = get_page(&app, "/cohorts/new", &hn).await;
+    assert_eq!(form.status, 200);
+    let (course, org) = (c.tier2.to_string(), app.org("BHXH-HN").to_string());
+    let created = post_form(
+        &app,
+        "/cohorts/new",
+        &hn,
+        &[
+            ("course_id", &course),
+            ("organization_id", &org),
+            ("title", "Lớp tuyên truyền viên phường Ba Đình"),
+            ("starts_on", "2027-05-10"),
+            ("ends_on", "2027-05-11"),
+            ("location", "Hà Nội"),
+            ("mode", "in_person"),
+            ("capacity", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let path = created.location.unwrap();
+    let post = |form: Vec<(&'static str, String)>| {
+        let (app, hn, path) = (&app, hn.clone(), path.clone());
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(app, &path, &hn, &pairs).await
+        }
+    };
+    // an instructor without a master-trainer certificate: the rule's message, 422
+    let refused = post(vec![
+        ("action", "add_instructor".into()),
+        ("user_id", c.tuan.to_string()),
+    ])
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("notice-error"));
+    let assigned = post(vec![
+        ("action", "add_instructor".into()),
+        ("user_id", c.master.to_string()),
+    ])
+    .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.body);
+    let session = post(vec![
+        ("action", "add_session".into()),
+        ("day", "2027-05-10".into()),
+        ("from", "08:00".into()),
+        ("to", "16:00".into()),
+        ("topic", "Luật Bảo hiểm xã hội 2024".into()),
+    ])
+    .await;
+    assert_eq!(session.status, 200, "{}", session.body);
+    let opened = post(vec![("action", "status".into()), ("status", "open".into())]).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    // enrol by a search without diacritics
+    let found = get_page(&app, &format!("{path}?q=nguyen+van+hang"), &hn).await;
+    assert!(found.body.contains(&c.hang.to_string()), "{}", found.body);
+    let enrolled = post(vec![
+        ("action", "enroll".into()),
+        ("user_id", c.hang.to_string()),
+    ])
+    .await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    // a file that names someone unknown enrols nobody and says which line
+    let upload = post_file(
+        &app,
+        &path,
+        &hn,
+        "file",
+        b"username\ntuan.lv\nkhong.co.ai\n",
+    )
+    .await;
+    assert_eq!(upload.status, 200);
+    assert!(upload.body.contains("Dòng 3"), "{}", upload.body);
+    let upload = post_file(&app, &path, &hn, "file", b"username\ntuan.lv\n").await;
+    assert!(
+        upload.body.contains("Đã ghi danh 1 người"),
+        "{}",
+        upload.body
+    );
+    let started = post(vec![
+        ("action", "status".into()),
+        ("status", "in_progress".into()),
+    ])
+    .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let ids: Vec<(uuid::Uuid, uuid::Uuid)> = {
+        use cascade::db::schema::enrollments;
+        use diesel::prelude::*;
+        enrollments::table
+            .select((enrollments::id, enrollments::user_id))
+            .load(&mut app.db())
+            .unwrap()
+    };
+    let hang = ids
+        .iter()
+        .find(|(_, u)| *u == c.hang)
+        .unwrap()
+        .0
+        .to_string();
+    let tuan = ids
+        .iter()
+        .find(|(_, u)| *u == c.tuan)
+        .unwrap()
+        .0
+        .to_string();
+    let session_id: uuid::Uuid = {
+        use cascade::db::schema::sessions;
+        use diesel::prelude::*;
+        sessions::table
+            .select(sessions::id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    let marked = post(vec![
+        ("action", "attendance".into()),
+        ("session_id", session_id.to_string()),
+        ("enrolled", hang.clone()),
+        ("enrolled", tuan.clone()),
+        ("present", hang.clone()),
+    ])
+    .await;
+    assert_eq!(marked.status, 200, "{}", marked.body);
+    let scored = post(vec![
+        ("action", "scores".into()),
+        (
+            Box::leak(format!("score-{hang}").into_boxed_str()),
+            "87,5".into(),
+        ),
+        (
+            Box::leak(format!("score-{tuan}").into_boxed_str()),
+            "90".into(),
+        ),
+    ])
+    .await;
+    assert_eq!(scored.status, 200, "{}", scored.body);
+    let unconfirmed = post(vec![("action", "finalize".into())]).await;
+    assert_eq!(unconfirmed.status, 400);
+    let done = post(vec![
+        ("action", "finalize".into()),
+        ("confirm", "yes".into()),
+    ])
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body
+            .contains("1 hoàn thành, 1 không đạt, 1 giấy chứng nhận"),
+        "{}",
+        done.body
+    );
+    // a trainee who types another person's cohort address: not found
+    let other = get_page(&app, &path, &sign_in(&app, "khoa.dm").await).await;
+    assert_eq!(other.status, 404);
+    assert!(other.body.contains("Không tìm thấy"));
+    // the trainee of the cohort sees it, without the coordinator's forms
+    let own = get_page(&app, &path, &sign_in(&app, "hang.nt").await).await;
+    assert_eq!(own.status, 200);
+    assert!(!own.body.contains("name=\"action\""));
+}
