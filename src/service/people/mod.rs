@@ -18,11 +18,11 @@ use crate::db::users::{self as rows, UserRow, UserView};
 use crate::db::Db;
 use crate::domain::access::{check_account_change, manages_people, AccountChange, AccountDenial};
 use crate::domain::people::{check_person, parse_roles, CheckedPerson, PersonInput, Role};
-use crate::domain::user_import::{parse_import, ImportError, ImportRow};
+use crate::domain::user_import::ImportError;
 use crate::error::AppError;
 
 /// Today in Vietnam: a birth date "in the future" is judged by the local calendar.
-fn today() -> NaiveDate {
+pub(super) fn today() -> NaiveDate {
     crate::certificates::issuance::today()
 }
 
@@ -32,13 +32,6 @@ pub struct UserPage {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub errors: Vec<ImportError>,
 }
 
 /// What a change to a person says: `None` leaves a field as it is; for the optional fields
@@ -87,7 +80,11 @@ impl PersonChanges {
 }
 
 /// A user the caller may see, or 404.
-fn visible_user(conn: &mut PgConnection, user: &Actor, id: Uuid) -> Result<UserRow, AppError> {
+pub(super) fn visible_user(
+    conn: &mut PgConnection,
+    user: &Actor,
+    id: Uuid,
+) -> Result<UserRow, AppError> {
     let row = rows::find(conn, id)?;
     if user.scope.covers_person(row.id, row.organization_id) {
         Ok(row)
@@ -96,7 +93,7 @@ fn visible_user(conn: &mut PgConnection, user: &Actor, id: Uuid) -> Result<UserR
     }
 }
 
-fn map_unique(e: diesel::result::Error) -> AppError {
+pub(super) fn map_unique(e: diesel::result::Error) -> AppError {
     use diesel::result::{DatabaseErrorKind, Error};
     match &e {
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -113,7 +110,7 @@ fn map_unique(e: diesel::result::Error) -> AppError {
 
 /// The grant rule ([`check_account_change`]) for this caller; the command line acts as an
 /// administrator.
-fn account_rule(
+pub(super) fn account_rule(
     actor: &Actor,
     target: Option<(Uuid, &[Role])>,
     change: &AccountChange<'_>,
@@ -126,7 +123,7 @@ fn account_rule(
 }
 
 /// The line of an import report for a refused account change.
-fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
+pub(super) fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
     let message = match denial {
         AccountDenial::Grant(role) => format!("roles: you may not grant `{}`", role.as_str()),
         AccountDenial::OwnRoles => "roles: nobody changes their own roles".into(),
@@ -140,7 +137,10 @@ fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
 
 /// Before a national ID is written for someone: a caller who keeps hitting IDs held by other
 /// people is probing which IDs exist, and is held back (429) after a few such conflicts.
-fn national_id_probe_wait(conn: &mut PgConnection, actor: &Actor) -> Result<(), AppError> {
+pub(super) fn national_id_probe_wait(
+    conn: &mut PgConnection,
+    actor: &Actor,
+) -> Result<(), AppError> {
     match actor.id {
         None => Ok(()),
         Some(id) => match rows::national_id_conflict_wait(conn, id)? {
@@ -152,7 +152,7 @@ fn national_id_probe_wait(conn: &mut PgConnection, actor: &Actor) -> Result<(), 
 
 /// Is this national ID held by someone other than `except`? A conflict is recorded (without the
 /// ID) as an audit event, which the probe limit counts.
-fn national_id_taken(
+pub(super) fn national_id_taken(
     conn: &mut PgConnection,
     actor: &Actor,
     national_id: &str,
@@ -444,7 +444,7 @@ pub async fn update_person(
     .await
 }
 
-fn insert_person(
+pub(super) fn insert_person(
     conn: &mut PgConnection,
     person: &CheckedPerson,
     organization_id: Uuid,
@@ -470,7 +470,7 @@ fn insert_person(
 }
 
 /// Writes a checked person's fields over an existing row (PATCH and CSV import alike).
-fn write_person(
+pub(super) fn write_person(
     conn: &mut PgConnection,
     id: Uuid,
     person: &CheckedPerson,
@@ -492,277 +492,8 @@ fn write_person(
     Ok(())
 }
 
-/// Imports people from a CSV file: every line is checked first, and a file with any error
-/// changes nothing.
-pub async fn import_people(
-    db: &Db,
-    actor: &Actor,
-    bytes: Vec<u8>,
-) -> Result<ImportReport, AppError> {
-    if !manages_people(&actor.roles) {
-        return Err(refuse(db, actor, "import_users").await);
-    }
-    let actor = actor.clone();
-    db.run(move |conn| import_file(conn, &actor, &bytes)).await
-}
+mod import;
+mod record;
 
-/// The import itself, shared with `cascade import-users`: parse and check every line, then
-/// write all of them in one transaction, or nothing.
-pub fn import_file(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    bytes: &[u8],
-) -> Result<ImportReport, AppError> {
-    let (parsed, errors) = parse_import(bytes, today(), crate::certificates::pdf::can_draw);
-    if parsed.iter().any(|r| r.person.national_id.is_some()) {
-        national_id_probe_wait(conn, actor)?;
-    }
-    conn.transaction(|conn| apply_import(conn, actor, &parsed, errors))
-}
-
-/// Checks every row against the database, then writes them all — or, if any row fails, rolls
-/// back and reports every failure with its line number.
-fn apply_import(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    parsed: &[ImportRow],
-    mut errors: Vec<ImportError>,
-) -> Result<ImportReport, AppError> {
-    // each row with its organisation and, for a person already known, their row and roles
-    type Planned<'a> = (&'a ImportRow, Uuid, Option<(UserRow, Vec<Role>)>);
-    let mut plan: Vec<Planned> = Vec::new();
-    for row in parsed {
-        let line = row.line;
-        let org = orgs::find_by_code(conn, &row.organization_code)?;
-        let Some(org) = org.filter(|o| actor.scope.covers_organization(o.id)) else {
-            errors.push(ImportError::new(
-                line,
-                format!(
-                    "organization_code `{}`: no such organisation in your scope",
-                    row.organization_code
-                ),
-            ));
-            continue;
-        };
-        let existing = rows::find_by_username(conn, row.person.username.as_str())?;
-        let mut roles_before = None;
-        if let Some(existing) = &existing {
-            if !actor
-                .scope
-                .covers_person(existing.id, existing.organization_id)
-            {
-                errors.push(ImportError::new(line, "username: this username is taken"));
-                continue;
-            }
-            let held = rows::roles_of(conn, &[existing.id])?
-                .remove(&existing.id)
-                .unwrap_or_default();
-            let change = AccountChange {
-                new_roles: Some(row.person.roles.as_slice()).filter(|r| *r != held.as_slice()),
-                profile: true,
-                ..Default::default()
-            };
-            if let Err(denial) = account_rule(actor, Some((existing.id, &held)), &change) {
-                errors.push(denial_line(line, denial));
-                continue;
-            }
-            roles_before = Some(held);
-        } else {
-            let change = AccountChange {
-                new_roles: Some(&row.person.roles),
-                ..Default::default()
-            };
-            if let Err(denial) = account_rule(actor, None, &change) {
-                errors.push(denial_line(line, denial));
-                continue;
-            }
-        }
-        if let Some(nid) = &row.person.national_id {
-            if national_id_taken(conn, actor, nid.as_str(), existing.as_ref().map(|e| e.id))? {
-                errors.push(ImportError::new(
-                    line,
-                    "national_id: another person has this national id",
-                ));
-                continue;
-            }
-        }
-        plan.push((
-            row,
-            org.id,
-            existing.map(|e| (e, roles_before.unwrap_or_default())),
-        ));
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.line);
-        return Ok(ImportReport {
-            created: 0,
-            updated: 0,
-            errors,
-        });
-    }
-    let (mut created, mut updated) = (0, 0);
-    for (row, org_id, existing) in plan {
-        let person = &row.person;
-        match existing {
-            None => {
-                insert_person(conn, person, org_id, None)?;
-                created += 1;
-            }
-            Some((existing, roles_before)) => {
-                write_person(conn, existing.id, person, org_id)?;
-                if person.roles != roles_before {
-                    // other rights: the person signs in again, as after a PATCH
-                    rows::set_roles(conn, existing.id, &person.roles)?;
-                    rows::end_sessions(conn, existing.id)?;
-                    AuditEvent::new(actor.id, "user_updated", "user")
-                        .object(existing.id)
-                        .from_address(&actor.address)
-                        .details(json!({
-                            "fields": ["roles"],
-                            "via": "import",
-                            "roles": { "from": roles_before, "to": person.roles },
-                        }))
-                        .record(conn)?;
-                }
-                updated += 1;
-            }
-        }
-    }
-    AuditEvent::new(actor.id, "users_imported", "user")
-        .from_address(&actor.address)
-        .details(json!({ "created": created, "updated": updated }))
-        .record(conn)?;
-    Ok(ImportReport {
-        created,
-        updated,
-        errors: Vec::new(),
-    })
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordCohort {
-    pub id: Uuid,
-    pub title: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordCourse {
-    pub id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub tier: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordCertificate {
-    pub id: Uuid,
-    pub serial: String,
-    /// valid, expired, revoked or superseded
-    pub status: String,
-    pub valid_until: NaiveDate,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Record {
-    pub enrollment_id: Uuid,
-    pub cohort: RecordCohort,
-    pub course: RecordCourse,
-    pub status: String,
-    pub attendance_percent: f64,
-    pub score: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<RecordCertificate>,
-}
-
-/// An enrolment with its cohort (id, title, dates) and course (id, code, title, tier).
-type RecordLine = (
-    crate::db::training::EnrollmentRow,
-    (Uuid, String, NaiveDate, NaiveDate),
-    (Uuid, String, String, String),
-);
-
-/// A person's training record: every enrolment, its marks, and the certificate it earned.
-pub async fn training_record(
-    db: &Db,
-    actor: &Actor,
-    id: Uuid,
-    today: NaiveDate,
-) -> Result<Vec<Record>, AppError> {
-    let actor = actor.clone();
-    use crate::db::schema::{certificates, cohorts, courses, enrollments};
-    db.run(move |conn| {
-        visible_user(conn, &actor, id)?;
-        let found: Vec<RecordLine> = enrollments::table
-            .inner_join(cohorts::table.inner_join(courses::table))
-            .filter(enrollments::user_id.eq(id))
-            .order(cohorts::starts_on.desc())
-            .select((
-                crate::db::training::EnrollmentRow::as_select(),
-                (
-                    cohorts::id,
-                    cohorts::title,
-                    cohorts::starts_on,
-                    cohorts::ends_on,
-                ),
-                (courses::id, courses::code, courses::title, courses::tier),
-            ))
-            .load(conn)?;
-        let mut out = Vec::with_capacity(found.len());
-        for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier)) in found {
-            // the newest certificate of the enrolment (a correction supersedes the first)
-            let cert: Option<(Uuid, String, String, NaiveDate)> = certificates::table
-                .filter(certificates::enrollment_id.eq(e.id))
-                .order(certificates::created_at.desc())
-                .select((
-                    certificates::id,
-                    certificates::serial,
-                    certificates::status,
-                    certificates::valid_until,
-                ))
-                .first(conn)
-                .optional()?;
-            let attendance_percent = match e.attendance_percent {
-                Some(p) => p,
-                None => {
-                    let (total, attended) = crate::db::training::attended_minutes(conn, cid)?;
-                    crate::domain::training::attendance_percent(
-                        total,
-                        attended.get(&e.id).copied().unwrap_or(0),
-                    )
-                }
-            };
-            out.push(Record {
-                enrollment_id: e.id,
-                cohort: RecordCohort {
-                    id: cid,
-                    title: ctitle,
-                    starts_on,
-                    ends_on,
-                },
-                course: RecordCourse {
-                    id: course_id,
-                    code,
-                    title,
-                    tier,
-                },
-                status: e.status,
-                attendance_percent,
-                score: e.score,
-                certificate: cert.map(|(id, serial, status, valid_until)| RecordCertificate {
-                    status: if status == "valid" && valid_until < today {
-                        "expired".into()
-                    } else {
-                        status
-                    },
-                    id,
-                    serial,
-                    valid_until,
-                }),
-            });
-        }
-        Ok(out)
-    })
-    .await
-}
+pub use import::{import_file, import_people, ImportReport};
+pub use record::{training_record, Record, RecordCertificate, RecordCohort, RecordCourse};

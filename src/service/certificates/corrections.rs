@@ -1,0 +1,230 @@
+//! Correcting the record of certificates: revoking one with a reason (the row stays, rule 5),
+//! and reissuing one with a corrected name or birth date, which supersedes it.
+
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{reach_certificate, Viewing};
+use crate::auth::current_user::Actor;
+use crate::certificates::issuance::{self, NewCertificate};
+use crate::certificates::Issuer;
+use crate::db::audit::AuditEvent;
+use crate::db::schema::{certificate_lineage, certificates, users};
+use crate::db::training as training_rows;
+use crate::db::views::certificates::{views, CertificateRow, CertificateView};
+use crate::db::Db;
+use crate::domain::people::{parse_birth_date, FullName};
+use crate::error::AppError;
+use crate::service::audited;
+
+/// Only an administrator or a coordinator of the issuer revokes or corrects.
+fn require_issuer_coordinator(actor: &Actor, row: &CertificateRow) -> Result<(), AppError> {
+    if actor.coordinates(row.issuer_id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Revokes a valid certificate, keeping the row and the reason (rule 5).
+pub fn revoke_certificate(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+) -> Result<(), AppError> {
+    let row = reach_certificate(conn, actor, id)?;
+    require_issuer_coordinator(actor, &row)?;
+    // status changes only from valid: the row lock makes two revocations one
+    let updated = diesel::update(
+        certificates::table
+            .find(id)
+            .filter(certificates::status.eq("valid")),
+    )
+    .set((
+        certificates::status.eq("revoked"),
+        certificates::revocation_reason.eq(reason),
+        certificates::revoked_at.eq(Utc::now()),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(AppError::conflict(format!(
+            "The certificate is {}; only a valid one can be revoked.",
+            row.status
+        )));
+    }
+    AuditEvent::new(actor.id, "certificate_revoked", "certificate")
+        .object(id)
+        .from_address(&actor.address)
+        .details(json!({ "serial": row.serial, "reason": reason }))
+        .record(conn)?;
+    Ok(())
+}
+
+/// Corrects a valid certificate: a new one with the corrected claims supersedes it, and the
+/// person's record takes the correction too. Returns the new certificate's id.
+pub fn reissue_certificate(
+    conn: &mut PgConnection,
+    issuer: &crate::certificates::Issuer,
+    actor: &Actor,
+    id: Uuid,
+    full_name: Option<&FullName>,
+    birth: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Uuid, AppError> {
+    let row = reach_certificate(conn, actor, id)?;
+    require_issuer_coordinator(actor, &row)?;
+    let locked: String = certificates::table
+        .find(id)
+        .select(certificates::status)
+        .for_update()
+        .first(conn)?;
+    if locked != "valid" {
+        return Err(AppError::conflict(format!(
+            "The certificate is {locked}; only a valid one can be corrected."
+        )));
+    }
+    if row.valid_until <= today {
+        return Err(AppError::conflict(
+            "The certificate has expired; a correction would not be valid.",
+        ));
+    }
+    let cohort_id = row
+        .cohort_id
+        .ok_or_else(|| AppError::conflict("This certificate has no cohort to reissue from."))?;
+    let cohort = training_rows::cohort(conn, cohort_id)?;
+    let course = training_rows::course(conn, row.course_id)?;
+    let lineage: Vec<Uuid> = certificate_lineage::table
+        .filter(certificate_lineage::certificate_id.eq(id))
+        .select(certificate_lineage::master_certificate_id)
+        .load(conn)?;
+    // the person's record takes the correction when the caller manages that person
+    let (holder_org, national_id): (Uuid, Option<String>) = users::table
+        .find(row.holder_id)
+        .select((users::organization_id, users::national_id))
+        .first(conn)?;
+    if let (Some(d), Some(nid)) = (birth, &national_id) {
+        crate::domain::people::NationalId::parse(nid, Some(d)).map_err(|_| {
+            AppError::validation("date_of_birth", "does not agree with the person's CCCD")
+        })?;
+    }
+    let updates_record = actor.scope.covers_person(row.holder_id, holder_org);
+    if let Some(name) = full_name.filter(|_| updates_record) {
+        diesel::update(users::table.find(row.holder_id))
+            .set((
+                users::full_name.eq(name.as_str()),
+                users::name_search.eq(name.search_key()),
+                users::updated_at.eq(Utc::now()),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(d) = birth.filter(|_| updates_record) {
+        diesel::update(users::table.find(row.holder_id))
+            .set(users::date_of_birth.eq(d))
+            .execute(conn)?;
+    }
+    diesel::update(certificates::table.find(id))
+        .set(certificates::status.eq("superseded"))
+        .execute(conn)?;
+    let new_ids = issuance::issue(
+        conn,
+        issuer,
+        &cohort,
+        &course,
+        &lineage,
+        &[NewCertificate {
+            holder_id: row.holder_id,
+            enrollment_id: row.enrollment_id,
+            holder_name: full_name.as_ref().map(|n| n.as_str().to_string()),
+            holder_birth_date: birth.map(Some),
+            supersedes: Some((row.id, row.serial.clone())),
+            valid_until: Some(row.valid_until),
+            issued_on: today.max(cohort.ends_on),
+        }],
+    )?;
+    AuditEvent::new(actor.id, "certificate_reissued", "certificate")
+        .object(id)
+        .from_address(&actor.address)
+        .details(json!({ "serial": row.serial, "new_certificate_id": new_ids.first() }))
+        .record(conn)?;
+    new_ids
+        .first()
+        .copied()
+        .ok_or_else(|| AppError::internal("nothing reissued"))
+}
+
+/// Revokes a valid certificate with a reason (administrators, coordinators of the issuer).
+pub async fn revoke(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+    viewing: Viewing,
+) -> Result<CertificateView, AppError> {
+    use crate::domain::text::{limits, TextRule};
+    let reason = TextRule::line("reason", limits::REVOCATION_REASON)
+        .multiline()
+        .check(reason)
+        .map(|r| crate::domain::organizations::clean_text(&r))
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                revoke_certificate(conn, &a, id, &reason)?;
+                views(conn, &[id], viewing.today, &viewing.public_url)?
+                    .pop()
+                    .ok_or(AppError::NotFound)
+            })
+        })
+        .await;
+    audited(db, actor, result, "revoke_certificate").await
+}
+
+/// A correction: a new certificate with the corrected name or birth date supersedes the old one;
+/// both stay verifiable, and the person's record takes the correction too.
+pub async fn reissue(
+    db: &Db,
+    actor: &Actor,
+    issuer: Issuer,
+    id: Uuid,
+    full_name: Option<&str>,
+    date_of_birth: Option<&str>,
+    viewing: Viewing,
+) -> Result<CertificateView, AppError> {
+    let full_name = match full_name {
+        Some(n) => Some(
+            FullName::parse(n)
+                .and_then(|name| {
+                    crate::domain::text::check_drawable(
+                        "full_name",
+                        name.as_str(),
+                        crate::certificates::pdf::can_draw,
+                    )
+                    .map(|()| name)
+                })
+                .map_err(|e| AppError::Validation(vec![e]))?,
+        ),
+        None => None,
+    };
+    let today = viewing.today;
+    let birth = match date_of_birth {
+        Some(d) => Some(parse_birth_date(d, today).map_err(|e| AppError::Validation(vec![e]))?),
+        None => None,
+    };
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let new_id = conn.transaction(|conn| {
+                reissue_certificate(conn, &issuer, &a, id, full_name.as_ref(), birth, today)
+            })?;
+            issuance::store_digests(conn, &issuer, &[new_id]);
+            views(conn, &[new_id], today, &viewing.public_url)?
+                .pop()
+                .ok_or(AppError::NotFound)
+        })
+        .await;
+    audited(db, actor, result, "reissue_certificate").await
+}

@@ -1,0 +1,319 @@
+//! Certificates: finding them in the caller's scope, downloading one or a cohort's ZIP,
+//! revoking (rule 5: the row stays, with its reason), correcting by a reissue that supersedes,
+//! and what a master trainer's certificate reaches downstream.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::audited;
+use super::cohorts::{reach_cohort, Access};
+use crate::auth::current_user::Actor;
+use crate::certificates::issuance;
+use crate::certificates::Issuer;
+use crate::db::schema::{certificates, users};
+use crate::db::views::certificates::{views, CertificateList, CertificateRow, CertificateView};
+use crate::db::Db;
+use crate::domain::access::manages_people;
+use crate::domain::certificates::serial_file_name;
+use crate::error::AppError;
+
+/// Where certificates are verified and what day it is: what building their views needs.
+#[derive(Debug, Clone)]
+pub struct Viewing {
+    pub public_url: String,
+    pub today: NaiveDate,
+}
+
+/// May this caller see the certificate? Its holder, or staff whose scope covers the holder's
+/// organisation or the issuer.
+pub(super) fn visible(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    row: &CertificateRow,
+) -> Result<bool, AppError> {
+    if actor.id == Some(row.holder_id) {
+        return Ok(true);
+    }
+    if actor.scope.covers_organization(row.issuer_id) {
+        return Ok(true);
+    }
+    let holder_org: Uuid = users::table
+        .find(row.holder_id)
+        .select(users::organization_id)
+        .first(conn)?;
+    Ok(actor.scope.covers_person(row.holder_id, holder_org))
+}
+
+pub(super) fn reach_certificate(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CertificateRow, AppError> {
+    let row: CertificateRow = certificates::table
+        .find(id)
+        .select(CertificateRow::as_select())
+        .first(conn)?;
+    if visible(conn, actor, &row)? {
+        Ok(row)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// What a search for certificates asks.
+#[derive(Debug, Default, Clone)]
+pub struct CertificateSearch {
+    /// Words of the holder's name (with or without diacritics) or part of the serial.
+    pub q: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub cohort_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub issued_from: Option<NaiveDate>,
+    pub issued_to: Option<NaiveDate>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl CertificateSearch {
+    /// Refuses what cannot be searched for (400).
+    fn check(&self) -> Result<(), AppError> {
+        crate::domain::training::check_dates(&[
+            ("issued_from", self.issued_from),
+            ("issued_to", self.issued_to),
+        ])?;
+        if let Some(s) = &self.status {
+            if !matches!(s.as_str(), "valid" | "expired" | "revoked" | "superseded") {
+                return Err(AppError::validation(
+                    "status",
+                    "must be valid, expired, revoked or superseded",
+                ));
+            }
+        }
+        if let Some(q) = &self.q {
+            crate::domain::text::check_plain("q", q, crate::domain::text::limits::SEARCH)
+                .map_err(|e| AppError::Validation(vec![e]))?;
+        }
+        Ok(())
+    }
+}
+
+/// The certificates an actor may see that match a search (staff: issued by or held in their
+/// scope; everyone: their own).
+fn matching<'a>(
+    actor: &Actor,
+    q: &CertificateSearch,
+    today: NaiveDate,
+) -> certificates::BoxedQuery<'a, diesel::pg::Pg> {
+    let me = actor.id.unwrap_or_default();
+    let mut query = certificates::table.into_boxed();
+    query = match actor.scope.organization_filter() {
+        None => query,
+        Some(ids) if ids.is_empty() => query.filter(certificates::holder_id.eq(me)),
+        Some(ids) => query.filter(
+            certificates::issuer_id
+                .eq_any(ids.clone())
+                .or(certificates::holder_id.eq_any(
+                    users::table
+                        .filter(users::organization_id.eq_any(ids))
+                        .select(users::id),
+                ))
+                .or(certificates::holder_id.eq(me)),
+        ),
+    };
+    if let Some(u) = q.user_id {
+        query = query.filter(certificates::holder_id.eq(u));
+    }
+    if let Some(c) = q.cohort_id {
+        query = query.filter(certificates::cohort_id.eq(c));
+    }
+    match q.status.as_deref() {
+        Some("valid") => {
+            query = query
+                .filter(certificates::status.eq("valid"))
+                .filter(certificates::valid_until.ge(today))
+        }
+        Some("expired") => {
+            query = query
+                .filter(certificates::status.eq("valid"))
+                .filter(certificates::valid_until.lt(today))
+        }
+        Some(s) => query = query.filter(certificates::status.eq(s.to_string())),
+        None => {}
+    }
+    if let Some(from) = q.issued_from {
+        query = query.filter(certificates::issued_on.ge(from));
+    }
+    if let Some(to) = q.issued_to {
+        query = query.filter(certificates::issued_on.le(to));
+    }
+    let needle =
+        q.q.as_deref()
+            .map(crate::domain::people::search_fold)
+            .filter(|n| !n.is_empty());
+    if let Some(n) = needle {
+        let by_name = crate::domain::text::contains_pattern(&n);
+        let by_serial = crate::domain::text::contains_pattern(&n.to_uppercase());
+        query = query.filter(
+            certificates::holder_id
+                .eq_any(
+                    users::table
+                        .filter(users::name_search.like(by_name))
+                        .select(users::id),
+                )
+                .or(certificates::serial.like(by_serial)),
+        );
+    }
+    query
+}
+
+/// Certificates the caller may see, newest first, a page of them.
+pub async fn find_certificates(
+    db: &Db,
+    actor: &Actor,
+    q: CertificateSearch,
+    viewing: Viewing,
+) -> Result<CertificateList, AppError> {
+    let (page, per_page) = crate::domain::paging::paging(q.page, q.per_page)?;
+    q.check()?;
+    let (actor, public_url, today) = (actor.clone(), viewing.public_url, viewing.today);
+    db.run(move |conn| {
+        let total: i64 = matching(&actor, &q, today).count().get_result(conn)?;
+        let ids: Vec<Uuid> = matching(&actor, &q, today)
+            .order((certificates::issued_on.desc(), certificates::serial.asc()))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .select(certificates::id)
+            .load(conn)?;
+        Ok(CertificateList {
+            items: views(conn, &ids, today, &public_url)?,
+            total,
+            page,
+            per_page,
+        })
+    })
+    .await
+}
+
+/// Most certificates in one export.
+pub const EXPORT_LIMIT: i64 = 50_000;
+
+/// The certificates of a search as a spreadsheet (staff): CSV or XLSX bytes, and a file name.
+pub async fn export_certificates(
+    db: &Db,
+    actor: &Actor,
+    q: CertificateSearch,
+    viewing: Viewing,
+    format: crate::service::reports::ReportFormat,
+) -> Result<crate::service::reports::Export, AppError> {
+    use crate::service::reports::{Export, ReportFormat};
+    if !manages_people(&actor.roles) {
+        return Err(super::refuse(db, actor, "export_certificates").await);
+    }
+    q.check()?;
+    let (actor, public_url, today) = (actor.clone(), viewing.public_url, viewing.today);
+    db.run(move |conn| {
+        let ids: Vec<Uuid> = matching(&actor, &q, today)
+            .order((certificates::issued_on.desc(), certificates::serial.asc()))
+            .limit(EXPORT_LIMIT)
+            .select(certificates::id)
+            .load(conn)?;
+        let list = views(conn, &ids, today, &public_url)?;
+        let stem = format!("certificates-{}", today.format("%Y-%m-%d"));
+        Ok(match format {
+            ReportFormat::Xlsx => Export::File {
+                bytes: crate::reports::certificates::to_xlsx(&list)?,
+                file_name: format!("{stem}.xlsx"),
+                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            },
+            _ => Export::File {
+                bytes: crate::reports::certificates::to_csv(&list)?,
+                file_name: format!("{stem}.csv"),
+                content_type: "text/csv; charset=utf-8",
+            },
+        })
+    })
+    .await
+}
+
+/// One certificate the caller may see.
+pub async fn certificate(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    viewing: Viewing,
+) -> Result<CertificateView, AppError> {
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let row = reach_certificate(conn, &actor, id)?;
+        views(conn, &[row.id], viewing.today, &viewing.public_url)?
+            .pop()
+            .ok_or(AppError::NotFound)
+    })
+    .await
+}
+
+/// A certificate's PDF (its serial, for the file name, and the bytes), rendered from the stored
+/// claims; the first download records its SHA-256.
+pub async fn certificate_pdf(
+    db: &Db,
+    actor: &Actor,
+    issuer: Issuer,
+    id: Uuid,
+) -> Result<(String, Vec<u8>), AppError> {
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let row = reach_certificate(conn, &actor, id)?;
+        let bytes = issuance::store_digest(conn, &issuer, row.id)?;
+        Ok((row.serial, bytes))
+    })
+    .await
+}
+
+/// Every certificate of a cohort as one ZIP of PDFs (staff whose scope holds the organiser).
+pub async fn cohort_certificates_zip(
+    db: &Db,
+    actor: &Actor,
+    issuer: Issuer,
+    id: Uuid,
+) -> Result<Vec<u8>, AppError> {
+    let a = actor.clone();
+    let result = db
+        .run(move |conn| {
+            let actor = a;
+            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
+            // staff whose scope holds the organiser (an administrator's holds everything)
+            if !(manages_people(&actor.roles)
+                && actor.scope.covers_organization(cohort.organization_id))
+            {
+                return Err(AppError::Forbidden);
+            }
+            let rows: Vec<CertificateRow> = certificates::table
+                .filter(certificates::cohort_id.eq(id))
+                .order(certificates::serial.asc())
+                .select(CertificateRow::as_select())
+                .load(conn)?;
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            // PDFs are compressed already: store them as they are
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            for row in &rows {
+                let bytes = issuance::render(&issuer, &row.claims, &row.signature, &row.kid)?;
+                zip.start_file(serial_file_name(&row.serial), options)
+                    .map_err(AppError::internal)?;
+                zip.write_all(&bytes).map_err(AppError::internal)?;
+            }
+            let bytes = zip.finish().map_err(AppError::internal)?.into_inner();
+            Ok(bytes)
+        })
+        .await;
+    audited(db, actor, result, "download_cohort_certificates").await
+}
+
+mod corrections;
+mod downstream;
+
+pub use corrections::{reissue, reissue_certificate, revoke, revoke_certificate};
+pub use downstream::downstream;
