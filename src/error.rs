@@ -4,6 +4,85 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+/// Declares [`ErrorCode`] from one table of variant and JSON string, so the two cannot drift.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// Every `code` the service answers, in one place. The JSON carries
+        /// [`ErrorCode::as_str`], the snake_case string clients match on; a person reads the
+        /// `message` instead.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// The string in the JSON body (API.md): stable, snake_case, never translated.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            #[cfg(test)]
+            const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+        }
+    };
+}
+
+error_codes! {
+    // 400
+    InvalidJson = "invalid_json",
+    ValidationFailed = "validation_failed",
+    BadRequest = "bad_request",
+    // 401, 403, 404, 405
+    Unauthenticated = "unauthenticated",
+    InvalidCredentials = "invalid_credentials",
+    Forbidden = "forbidden",
+    NotFound = "not_found",
+    MethodNotAllowed = "method_not_allowed",
+    // 409: conflicts with the current state
+    Conflict = "conflict",
+    AlreadyAssigned = "already_assigned",
+    AlreadyEnrolled = "already_enrolled",
+    CohortClosed = "cohort_closed",
+    CohortFull = "cohort_full",
+    CohortNotEnded = "cohort_not_ended",
+    CohortStarted = "cohort_started",
+    InvalidStatusTransition = "invalid_status_transition",
+    NoSessions = "no_sessions",
+    SessionOverlap = "session_overlap",
+    SessionsOutsideDates = "sessions_outside_dates",
+    TooManyInstructors = "too_many_instructors",
+    // 413, 415
+    PayloadTooLarge = "payload_too_large",
+    UnsupportedMediaType = "unsupported_media_type",
+    // 422: well-formed, but breaks a domain rule
+    CertificateDoesNotFit = "certificate_does_not_fit",
+    CourseSuperseded = "course_superseded",
+    InactivePerson = "inactive_person",
+    Ineligible = "ineligible",
+    InstructorNotCertified = "instructor_not_certified",
+    SignerMissing = "signer_missing",
+    WrongTierOrganizer = "wrong_tier_organizer",
+    // 429, 503, 500
+    RateLimited = "rate_limited",
+    Unavailable = "unavailable",
+    InternalError = "internal_error",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Serialised as its string, so the JSON keeps the codes clients already match on.
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -37,14 +116,14 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     #[error("conflict {code}: {message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// Well-formed, but breaks a domain rule (422).
     #[error("rule {code}: {message}")]
-    Rule { code: &'static str, message: String },
+    Rule { code: ErrorCode, message: String },
     #[error("rate limited for {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
     #[error("database unavailable: {0}")]
@@ -62,7 +141,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<FieldError>>,
@@ -79,26 +159,48 @@ impl AppError {
 
     pub fn conflict(message: impl Into<String>) -> Self {
         AppError::Conflict {
-            code: "conflict",
+            code: ErrorCode::Conflict,
             message: message.into(),
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    /// The one mapping of a UNIQUE violation: a 409 `conflict` whose message says what is taken,
+    /// from the first `(fragment, message)` whose fragment is part of the constraint's name, else
+    /// `otherwise`. Any other database error converts as [`From`] does.
+    pub fn unique(
+        e: diesel::result::Error,
+        messages: &[(&str, &str)],
+        otherwise: &str,
+    ) -> AppError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                let constraint = info.constraint_name().unwrap_or_default();
+                let message = messages
+                    .iter()
+                    .find(|(fragment, _)| constraint.contains(fragment))
+                    .map_or(otherwise, |(_, message)| message);
+                AppError::conflict(message)
+            }
+            _ => e.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::InvalidJson(_) => "invalid_json",
-            AppError::Validation(_) => "validation_failed",
-            AppError::BadRequest(_) => "bad_request",
-            AppError::Unauthenticated => "unauthenticated",
-            AppError::InvalidCredentials => "invalid_credentials",
-            AppError::Forbidden => "forbidden",
-            AppError::NotFound => "not_found",
-            AppError::Conflict { code, .. } | AppError::Rule { code, .. } => code,
-            AppError::PayloadTooLarge => "payload_too_large",
-            AppError::UnsupportedMediaType => "unsupported_media_type",
-            AppError::RateLimited { .. } => "rate_limited",
-            AppError::Unavailable(_) => "unavailable",
-            AppError::Internal(_) => "internal_error",
+            AppError::InvalidJson(_) => ErrorCode::InvalidJson,
+            AppError::Validation(_) => ErrorCode::ValidationFailed,
+            AppError::BadRequest(_) => ErrorCode::BadRequest,
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::Conflict { code, .. } | AppError::Rule { code, .. } => *code,
+            AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            AppError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::Unavailable(_) => ErrorCode::Unavailable,
+            AppError::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -126,7 +228,7 @@ impl AppError {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
-                code: self.code().to_string(),
+                code: self.code(),
                 message: self.public_message(),
                 details: match self {
                     AppError::Validation(details) => Some(details.clone()),
@@ -175,8 +277,8 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::conflict("This already exists.")
+            e @ Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::unique(e, &[], "This already exists.")
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::Unavailable(info.message().to_string())
@@ -209,8 +311,6 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
-pub type AppResult<T> = Result<T, AppError>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +330,73 @@ mod tests {
         let body = serde_json::to_string(&e.body()).unwrap();
         assert!(!body.contains("relation"));
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn every_code_is_serialised_as_its_own_snake_case_string() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+            assert!(code
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(seen.insert(code.as_str()), "{code} twice");
+        }
+        let body = serde_json::to_value(AppError::NotFound.body()).unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+
+    /// A unique violation as PostgreSQL reports it, naming its constraint.
+    struct Violation(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for Violation {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint"
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some(self.0)
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn violation(constraint: &'static str) -> diesel::result::Error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(Violation(constraint)),
+        )
+    }
+
+    #[test]
+    fn a_unique_violation_names_what_is_taken_by_its_constraint() {
+        let taken = [
+            ("national_id", "national id taken"),
+            ("username", "username taken"),
+        ];
+        let e = AppError::unique(violation("users_username_key"), &taken, "exists");
+        assert_eq!(e.code(), ErrorCode::Conflict);
+        assert_eq!(e.status_code(), StatusCode::CONFLICT);
+        assert_eq!(e.public_message(), "username taken");
+        let e = AppError::unique(violation("users_email_key"), &taken, "exists");
+        assert_eq!(e.public_message(), "exists");
+        let e = AppError::unique(diesel::result::Error::NotFound, &taken, "exists");
+        assert_eq!(e.code(), ErrorCode::NotFound);
+        let e: AppError = violation("courses_code_key").into();
+        assert_eq!(e.code(), ErrorCode::Conflict);
     }
 
     #[test]

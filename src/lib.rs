@@ -22,4 +22,4 @@ pub mod telemetry;
 pub mod web;
 
 pub use config::Config;
-pub use error::{AppError, AppResult};
+pub use error::AppError;

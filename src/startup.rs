@@ -13,7 +13,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -174,7 +174,7 @@ fn json_error_for_bare_errors<B: MessageBody + 'static>(
         403 => AppError::Forbidden,
         404 => AppError::NotFound,
         405 => AppError::Conflict {
-            code: "method_not_allowed",
+            code: ErrorCode::MethodNotAllowed,
             message: "This method is not allowed here.".into(),
         },
         413 => AppError::PayloadTooLarge,

@@ -20,7 +20,7 @@ use crate::domain::certificates::{
     LineageClaim, SignedClaims,
 };
 use crate::domain::training::{valid_until, Tier};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 impl Issuer {
     pub fn signing_key(&self) -> SigningKey {
@@ -149,7 +149,7 @@ pub fn render(
     pdf::render(&page).map_err(|e| match e {
         // input limits make this unreachable; should it happen, say so rather than 500
         pdf::PdfError::DoesNotFit(part) => AppError::Rule {
-            code: "certificate_does_not_fit",
+            code: ErrorCode::CertificateDoesNotFit,
             message: format!(
                 "The certificate's {part} does not fit on the page; shorten the names or titles."
             ),
@@ -190,7 +190,7 @@ pub fn issue(
         organizer.signer_title.clone(),
     ) else {
         return Err(AppError::Rule {
-            code: "signer_missing",
+            code: ErrorCode::SignerMissing,
             message: format!(
                 "{} has no signer for its certificates; an administrator sets signer_name and signer_title first.",
                 organizer.name

@@ -71,7 +71,7 @@ fn check_printed(
 pub fn check_name(raw: &str, drawable: fn(char) -> bool) -> Result<String, FieldError> {
     check_printed("name", raw, drawable)?;
     let name = clean_text(raw);
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    if name.is_empty() || name.chars().count() > text::limits::ORGANIZATION_NAME {
         return Err(FieldError::new("name", "must be 1 to 150 characters"));
     }
     Ok(name)
@@ -91,9 +91,6 @@ pub fn clean_title(s: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-
-/// Longest organisation name: it is printed on certificates, which must always fit.
-pub const MAX_NAME_CHARS: usize = 150;
 
 /// Who signs: a person's name, at most 80 characters.
 pub fn check_signer_name(raw: &str, drawable: fn(char) -> bool) -> Result<String, FieldError> {

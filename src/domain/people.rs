@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::domain::text::limits;
 use crate::error::FieldError;
 
 /// A person's full name, trimmed, inner spaces collapsed and stored in Unicode NFC (decomposed
@@ -13,19 +14,18 @@ use crate::error::FieldError;
 pub struct FullName(String);
 
 impl FullName {
-    /// Long enough for any Vietnamese name; short enough that a certificate always fits.
-    pub const MAX_CHARS: usize = 80;
-
+    /// At most [`limits::FULL_NAME`] characters: long enough for any Vietnamese name, short
+    /// enough that a certificate always fits.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let nfc: String = raw.nfc().collect();
         let collapsed = nfc.split_whitespace().collect::<Vec<_>>().join(" ");
         if collapsed.is_empty() {
             return Err(FieldError::new("full_name", "must not be empty"));
         }
-        if collapsed.chars().count() > Self::MAX_CHARS {
+        if collapsed.chars().count() > limits::FULL_NAME {
             return Err(FieldError::new(
                 "full_name",
-                format!("must be at most {} characters", Self::MAX_CHARS),
+                format!("must be at most {} characters", limits::FULL_NAME),
             ));
         }
         if let Some(c) = collapsed
@@ -262,7 +262,7 @@ pub fn check_email(raw: &str) -> Result<String, FieldError> {
     let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
         if !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.'))
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        && s.len() <= 254;
+        && s.len() <= limits::EMAIL;
     if ok {
         Ok(s.to_string())
     } else {

@@ -21,7 +21,7 @@ pub mod limits {
     pub const PASSWORD: usize = 1024;
     /// An e-mail address (RFC 5321).
     pub const EMAIL: usize = 254;
-    /// An organisation's name.
+    /// An organisation's name (printed on certificates, which must always fit).
     pub const ORGANIZATION_NAME: usize = 150;
     /// A course title.
     pub const COURSE_TITLE: usize = 200;
@@ -39,8 +39,6 @@ pub mod limits {
     pub const REVOCATION_REASON: usize = 500;
     /// A search phrase.
     pub const SEARCH: usize = 100;
-    /// A short code or enumerated value in a query or a CSV cell.
-    pub const CODE: usize = 64;
     /// A refresh token as presented.
     pub const TOKEN: usize = 200;
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::organizations::OrganizationKind;
 use super::people::Category;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -51,7 +51,7 @@ pub fn check_organizer(tier: Tier, organizer: Option<OrganizationKind>) -> Resul
         Ok(())
     } else {
         Err(AppError::Rule {
-            code: "wrong_tier_organizer",
+            code: ErrorCode::WrongTierOrganizer,
             message: match tier {
                 Tier::MasterTrainer => "Only the state management agency organises master-trainer (tier 1) cohorts.".into(),
                 Tier::Propagandist => "Only Vietnam Social Security or one of its provincial branches organises propagandist (tier 2) cohorts.".into(),
@@ -144,7 +144,7 @@ pub fn check_transition(from: CohortStatus, to: CohortStatus) -> Result<(), AppE
         )
     };
     Err(AppError::Conflict {
-        code: "invalid_status_transition",
+        code: ErrorCode::InvalidStatusTransition,
         message,
     })
 }
@@ -172,7 +172,7 @@ pub fn certificate_covers(
 
 pub fn instructor_not_certified(message: impl Into<String>) -> AppError {
     AppError::Rule {
-        code: "instructor_not_certified",
+        code: ErrorCode::InstructorNotCertified,
         message: message.into(),
     }
 }
@@ -189,14 +189,14 @@ pub fn check_eligibility(
     if tier == Tier::Propagandist {
         if !category.is_some_and(Category::may_train_as_propagandist) {
             return Err(AppError::Rule {
-                code: "ineligible",
+                code: ErrorCode::Ineligible,
                 message: "Propagandist training is for officials, civil servants, public employees and reputable local people.".into(),
             });
         }
         if organizer_kind == Some(OrganizationKind::Branch) && organizer_province != person_province
         {
             return Err(AppError::Rule {
-                code: "ineligible",
+                code: ErrorCode::Ineligible,
                 message: "A provincial branch trains the people of its own province.".into(),
             });
         }
@@ -345,7 +345,7 @@ mod tests {
         assert!(check_organizer(Tier::Propagandist, Some(OrganizationKind::Branch)).is_ok());
         let err =
             check_organizer(Tier::Propagandist, Some(OrganizationKind::StateAgency)).unwrap_err();
-        assert_eq!(err.code(), "wrong_tier_organizer");
+        assert_eq!(err.code(), ErrorCode::WrongTierOrganizer);
         assert!(check_organizer(Tier::Propagandist, Some(OrganizationKind::Unit)).is_err());
     }
 
@@ -361,7 +361,7 @@ mod tests {
         assert!(!Cancelled.may_move_to(Open));
         assert_eq!(
             check_transition(Open, Planned).unwrap_err().code(),
-            "invalid_status_transition"
+            ErrorCode::InvalidStatusTransition
         );
     }
 
@@ -404,7 +404,7 @@ mod tests {
     fn tier_two_needs_an_eligible_category_and_the_branch_province() {
         let e = check_eligibility(Tier::Propagandist, Some(Category::Other), None, None, None)
             .unwrap_err();
-        assert_eq!(e.code(), "ineligible");
+        assert_eq!(e.code(), ErrorCode::Ineligible);
         assert!(
             check_eligibility(Tier::MasterTrainer, Some(Category::Other), None, None, None).is_ok()
         );

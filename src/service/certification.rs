@@ -17,7 +17,7 @@ use crate::db::training::{self as rows, CohortRow};
 use crate::db::views::certificates::{views, CertificateView};
 use crate::db::{cohorts as cohort_rows, enrollments, Db};
 use crate::domain::training::{self, CohortStatus, CompletionRule};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// What finalising answers; `issued` lists the certificates this call issued.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -58,7 +58,7 @@ pub fn finalize_cohort(
     }
     if status == CohortStatus::InProgress && today < cohort.ends_on {
         return Err(AppError::Conflict {
-            code: "cohort_not_ended",
+            code: ErrorCode::CohortNotEnded,
             message: format!(
                 "The cohort runs until {}; it is finalised on or after its last day.",
                 cohort.ends_on.format("%d/%m/%Y")
@@ -67,7 +67,7 @@ pub fn finalize_cohort(
     }
     if status != CohortStatus::InProgress {
         return Err(AppError::Conflict {
-            code: "invalid_status_transition",
+            code: ErrorCode::InvalidStatusTransition,
             message: format!(
                 "Only a cohort in progress is finalised; this one is {}.",
                 cohort.status
@@ -79,7 +79,7 @@ pub fn finalize_cohort(
     let (total_minutes, attended) = rows::attended_minutes(conn, cohort.id)?;
     if total_minutes == 0 {
         return Err(AppError::Rule {
-            code: "no_sessions",
+            code: ErrorCode::NoSessions,
             message: "The cohort has no sessions, so attendance cannot be judged.".into(),
         });
     }

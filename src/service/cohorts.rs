@@ -21,7 +21,7 @@ use crate::domain::people::Role;
 use crate::domain::training::{
     self, check_organizer, check_transition, instructor_not_certified, CohortStatus,
 };
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 /// How much the caller needs: to see the cohort, or to change it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub fn require_active(cohort: &CohortRow) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::Conflict {
-            code: "cohort_closed",
+            code: ErrorCode::CohortClosed,
             message: format!("The cohort is {}; it takes no more changes.", cohort.status),
         })
     }
@@ -238,7 +238,7 @@ pub async fn create_cohort(
             }
             if course.superseded_by_id.is_some() {
                 return Err(AppError::Rule {
-                    code: "course_superseded",
+                    code: ErrorCode::CourseSuperseded,
                     message: "This course has been replaced by a newer curriculum version; schedule the new one.".into(),
                 });
             }
@@ -392,7 +392,7 @@ pub async fn update_cohort(
                 if dates_changed {
                     if current == CohortStatus::InProgress {
                         return Err(AppError::Conflict {
-                            code: "cohort_started",
+                            code: ErrorCode::CohortStarted,
                             message: "The dates of a cohort that has started cannot change."
                                 .into(),
                         });
@@ -400,7 +400,7 @@ pub async fn update_cohort(
                     for s in rows::sessions_of(conn, id)? {
                         training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on)
                             .map_err(|_| AppError::Conflict {
-                                code: "sessions_outside_dates",
+                                code: ErrorCode::SessionsOutsideDates,
                                 message: "Some sessions fall outside the new dates; move or remove them first.".into(),
                             })?;
                     }
@@ -409,7 +409,7 @@ pub async fn update_cohort(
                     && rows::enrolled_count(conn, id)? > i64::from(capacity)
                 {
                     return Err(AppError::Conflict {
-                        code: "cohort_full",
+                        code: ErrorCode::CohortFull,
                         message: "More people are enrolled than the new capacity.".into(),
                     });
                 }
@@ -468,7 +468,7 @@ pub async fn add_session(
                 )?;
                 if cohort_rows::overlapping_sessions(conn, id, starts_at, ends_at)? > 0 {
                     return Err(AppError::Conflict {
-                        code: "session_overlap",
+                        code: ErrorCode::SessionOverlap,
                         message: "Another session of this cohort overlaps this time.".into(),
                     });
                 }

@@ -158,12 +158,8 @@ pub async fn create_course(
                     pass_score: body.pass_score,
                     certificate_validity_months: body.certificate_validity_months,
                 };
-                let row = rows::insert_course(conn, &new).map_err(|e| match AppError::from(e) {
-                    AppError::Conflict { .. } => {
-                        AppError::conflict("A course with this code exists.")
-                    }
-                    other => other,
-                })?;
+                let row = rows::insert_course(conn, &new)
+                    .map_err(|e| AppError::unique(e, &[], "A course with this code exists."))?;
                 if let Some(old_id) = body.supersedes_id {
                     supersede(conn, old_id, &row)?;
                 }

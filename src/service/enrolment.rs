@@ -19,7 +19,7 @@ use crate::domain::organizations::OrganizationKind;
 use crate::domain::people::Category;
 use crate::domain::training::{check_eligibility, check_score, CohortStatus};
 use crate::domain::user_import::ImportError;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 /// The person, or 404.
 pub(super) fn person_facts(conn: &mut PgConnection, id: Uuid) -> Result<PersonFacts, AppError> {
@@ -32,7 +32,7 @@ pub(super) fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::Rule {
-            code: "inactive_person",
+            code: ErrorCode::InactivePerson,
             message: "This person's account is deactivated.".into(),
         })
     }
@@ -82,13 +82,13 @@ fn enroll_locked(
     let existing = enrollments::of_person(conn, id, person)?;
     if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
         return Err(AppError::Conflict {
-            code: "already_enrolled",
+            code: ErrorCode::AlreadyEnrolled,
             message: "This person is already enrolled in the cohort.".into(),
         });
     }
     if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
         return Err(AppError::Conflict {
-            code: "cohort_full",
+            code: ErrorCode::CohortFull,
             message: "The cohort has no free place.".into(),
         });
     }
@@ -205,7 +205,7 @@ fn open_for_marks(status: &str) -> Result<(), AppError> {
     match CohortStatus::parse(status) {
         Some(CohortStatus::Open | CohortStatus::InProgress) => Ok(()),
         _ => Err(AppError::Conflict {
-            code: "cohort_closed",
+            code: ErrorCode::CohortClosed,
             message: format!(
                 "Marks are recorded while a cohort is open or in progress; this one is {status}."
             ),

@@ -149,12 +149,15 @@ pub async fn create_organization(
                     ))
                     .returning(OrganizationRow::as_returning())
                     .get_result(conn)
-                    .map_err(|e| match AppError::from(e) {
-                        AppError::Conflict { .. } => AppError::Conflict {
-                            code: "conflict",
-                            message: "An organisation with this code, or a branch for this province, already exists.".into(),
-                        },
-                        other => other,
+                    .map_err(|e| {
+                        AppError::unique(
+                            e,
+                            &[
+                                ("code", "An organisation with this code already exists."),
+                                ("branch", "This province already has a branch."),
+                            ],
+                            "An organisation with this code, or a branch for this province, already exists.",
+                        )
                     })?;
                 AuditEvent::new(actor, "organization_created", "organization")
                     .object(row.id)

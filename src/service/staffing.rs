@@ -14,7 +14,7 @@ use crate::db::training as rows;
 use crate::db::views::cohorts::InstructorView;
 use crate::db::{cohorts as cohort_rows, enrollments, Db};
 use crate::domain::training::{self, instructor_not_certified};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Assigns a person to teach a cohort the caller manages: someone of the caller's scope, or a
 /// master trainer (who teaches anywhere); never someone enrolled in it; at most
@@ -61,7 +61,7 @@ pub async fn assign_instructor(
                 }
                 if cohort_rows::instructor_count(conn, id)? >= training::MAX_INSTRUCTORS as i64 {
                     return Err(AppError::Conflict {
-                        code: "too_many_instructors",
+                        code: ErrorCode::TooManyInstructors,
                         message: format!(
                             "A cohort has at most {} instructors.",
                             training::MAX_INSTRUCTORS
@@ -70,7 +70,7 @@ pub async fn assign_instructor(
                 }
                 if !cohort_rows::add_instructor(conn, id, person)? {
                     return Err(AppError::Conflict {
-                        code: "already_assigned",
+                        code: ErrorCode::AlreadyAssigned,
                         message: "This person already teaches the cohort.".into(),
                     });
                 }

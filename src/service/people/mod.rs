@@ -93,19 +93,15 @@ pub(super) fn visible_user(
     }
 }
 
-pub(super) fn map_unique(e: diesel::result::Error) -> AppError {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match &e {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let message = match info.constraint_name() {
-                Some(c) if c.contains("national_id") => "Another person has this national id.",
-                Some(c) if c.contains("username") => "This username is taken.",
-                _ => "This already exists.",
-            };
-            AppError::conflict(message)
-        }
-        _ => e.into(),
-    }
+/// What a person's row may not share with another's: the national ID, the username.
+const NATIONAL_ID_TAKEN: &str = "Another person has this national id.";
+const PERSON_UNIQUES: &[(&str, &str)] = &[
+    ("national_id", NATIONAL_ID_TAKEN),
+    ("username", "This username is taken."),
+];
+
+fn person_unique(e: diesel::result::Error) -> AppError {
+    AppError::unique(e, PERSON_UNIQUES, "This already exists.")
 }
 
 /// The grant rule ([`check_account_change`]) for this caller; the command line acts as an
@@ -169,7 +165,7 @@ pub(super) fn national_id_taken(
 }
 
 fn national_id_conflict() -> AppError {
-    AppError::conflict("Another person has this national id.")
+    AppError::conflict(NATIONAL_ID_TAKEN)
 }
 
 /// Adds a person at `organization_id` (in the caller's scope), with the roles the caller may
@@ -464,7 +460,7 @@ pub(super) fn insert_person(
         ))
         .returning(UserRow::as_returning())
         .get_result(conn)
-        .map_err(map_unique)?;
+        .map_err(person_unique)?;
     rows::set_roles(conn, row.id, &person.roles)?;
     Ok(row)
 }
@@ -488,7 +484,7 @@ pub(super) fn write_person(
             users::updated_at.eq(Utc::now()),
         ))
         .execute(conn)
-        .map_err(map_unique)?;
+        .map_err(person_unique)?;
     Ok(())
 }
 
