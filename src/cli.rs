@@ -93,7 +93,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
                 db::migrate(url)?;
                 let report = crate::demo::import_users(url, &bytes)?;
                 for e in &report.errors {
-                    eprintln!("line {}: {}", e.line, e.message);
+                    // the line's sentence is the one the pages show after "Dòng 3:"
+                    eprintln!("Dòng {}: {}", e.line, e.message);
                 }
                 failed = !report.errors.is_empty();
                 println!(

@@ -208,20 +208,24 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::InvalidJson(m) => m.clone(),
-            AppError::Validation(_) => "Some fields are not valid.".into(),
+            AppError::Validation(_) => "Một số trường chưa hợp lệ.".into(),
             AppError::BadRequest(m) => m.clone(),
-            AppError::Unauthenticated => "Sign in to continue.".into(),
-            AppError::InvalidCredentials => "The username or password is not correct.".into(),
-            AppError::Forbidden => "Your role does not allow this.".into(),
-            AppError::NotFound => "There is nothing here.".into(),
+            AppError::Unauthenticated => "Bạn cần đăng nhập để tiếp tục.".into(),
+            AppError::InvalidCredentials => "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
+            AppError::Forbidden => "Vai trò của bạn không được phép thực hiện việc này.".into(),
+            AppError::NotFound => "Không tìm thấy.".into(),
             AppError::Conflict { message, .. } | AppError::Rule { message, .. } => message.clone(),
-            AppError::PayloadTooLarge => "The request body is larger than allowed.".into(),
-            AppError::UnsupportedMediaType => "This content type is not accepted here.".into(),
-            AppError::RateLimited { .. } => "Too many attempts; try again later.".into(),
-            AppError::Unavailable(_) => {
-                "The service cannot reach its database right now; try again shortly.".into()
+            AppError::PayloadTooLarge => "Dữ liệu gửi lên vượt quá dung lượng cho phép.".into(),
+            AppError::UnsupportedMediaType => {
+                "Định dạng dữ liệu gửi lên không được chấp nhận ở đây.".into()
             }
-            AppError::Internal(_) => "Something went wrong on our side.".into(),
+            AppError::RateLimited { .. } => {
+                "Bạn đã thử quá nhiều lần; vui lòng thử lại sau.".into()
+            }
+            AppError::Unavailable(_) => {
+                "Dịch vụ tạm thời không kết nối được cơ sở dữ liệu; vui lòng thử lại sau.".into()
+            }
+            AppError::Internal(_) => "Đã có lỗi phía hệ thống.".into(),
         }
     }
 
@@ -278,13 +282,13 @@ impl From<diesel::result::Error> for AppError {
         match e {
             Error::NotFound => AppError::NotFound,
             e @ Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::unique(e, &[], "This already exists.")
+                AppError::unique(e, &[], "Dữ liệu này đã có trong hệ thống.")
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::Unavailable(info.message().to_string())
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                AppError::conflict("Another change happened at the same time; try again.")
+                AppError::conflict("Có một thay đổi khác diễn ra cùng lúc; vui lòng thử lại.")
             }
             // A NUL byte that got past the checks of the input: the client's mistake, never a 500.
             Error::DatabaseError(_, ref info)
@@ -292,7 +296,7 @@ impl From<diesel::result::Error> for AppError {
                     .message()
                     .contains("invalid byte sequence for encoding") =>
             {
-                AppError::BadRequest("Text must not contain the NUL character (U+0000).".into())
+                AppError::BadRequest("Văn bản không được chứa ký tự NUL (U+0000).".into())
             }
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
                 if info.message().contains("server closed the connection")
@@ -317,7 +321,7 @@ mod tests {
 
     #[test]
     fn validation_error_carries_field_details() {
-        let e = AppError::validation("national_id", "must have 12 digits");
+        let e = AppError::validation("national_id", "Số CCCD phải gồm đúng 12 chữ số.");
         let body = serde_json::to_value(e.body()).unwrap();
         assert_eq!(body["error"]["code"], "validation_failed");
         assert_eq!(body["error"]["details"][0]["field"], "national_id");
@@ -345,6 +349,31 @@ mod tests {
         }
         let body = serde_json::to_value(AppError::NotFound.body()).unwrap();
         assert_eq!(body["error"]["code"], "not_found");
+    }
+
+    #[test]
+    fn every_default_message_is_a_vietnamese_sentence() {
+        for e in [
+            AppError::Validation(Vec::new()),
+            AppError::Unauthenticated,
+            AppError::InvalidCredentials,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::PayloadTooLarge,
+            AppError::UnsupportedMediaType,
+            AppError::RateLimited {
+                retry_after_secs: 60,
+            },
+            AppError::Unavailable("connection refused".into()),
+            AppError::Internal("boom".into()),
+        ] {
+            let message = e.public_message();
+            assert!(
+                message.ends_with('.') && !message.is_ascii(),
+                "{}: {message}",
+                e.code()
+            );
+        }
     }
 
     /// A unique violation as PostgreSQL reports it, naming its constraint.

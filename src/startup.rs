@@ -169,13 +169,13 @@ fn json_error_for_bare_errors<B: MessageBody + 'static>(
     }
     let status = res.status();
     let error = match status.as_u16() {
-        400 => AppError::BadRequest("The request could not be read.".into()),
+        400 => AppError::BadRequest("Không đọc được yêu cầu.".into()),
         401 => AppError::Unauthenticated,
         403 => AppError::Forbidden,
         404 => AppError::NotFound,
         405 => AppError::Conflict {
             code: ErrorCode::MethodNotAllowed,
-            message: "This method is not allowed here.".into(),
+            message: "Địa chỉ này không hỗ trợ phương thức HTTP của yêu cầu.".into(),
         },
         413 => AppError::PayloadTooLarge,
         415 => AppError::UnsupportedMediaType,

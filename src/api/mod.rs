@@ -150,9 +150,9 @@ pub fn json_config() -> web::JsonConfig {
                 | JsonPayloadError::OverflowKnownLength { .. } => AppError::PayloadTooLarge,
                 JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
                 JsonPayloadError::Deserialize(e) if e.is_data() => AppError::InvalidJson(
-                    "The JSON has a field of the wrong type or a missing field.".into(),
+                    "Nội dung JSON có trường sai kiểu dữ liệu hoặc thiếu trường bắt buộc.".into(),
                 ),
-                _ => AppError::InvalidJson("The body is not valid JSON.".into()),
+                _ => AppError::InvalidJson("Nội dung gửi lên không phải là JSON hợp lệ.".into()),
             };
             tracing::debug!(error = %err, "rejected JSON body");
             app.into()
@@ -170,6 +170,6 @@ pub fn path_config() -> web::PathConfig {
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
         tracing::debug!(error = %err, "unparsable query");
-        AppError::BadRequest("The query string has a parameter of the wrong form.".into()).into()
+        AppError::BadRequest("Chuỗi truy vấn có tham số không đúng dạng.".into()).into()
     })
 }

@@ -148,12 +148,15 @@ pub fn render(
     page.embedded_claims = SignedClaims::new(kid, claims_bytes, signature).to_bytes();
     pdf::render(&page).map_err(|e| match e {
         // input limits make this unreachable; should it happen, say so rather than 500
-        pdf::PdfError::DoesNotFit(part) => AppError::Rule {
-            code: ErrorCode::CertificateDoesNotFit,
-            message: format!(
-                "The certificate's {part} does not fit on the page; shorten the names or titles."
-            ),
-        },
+        pdf::PdfError::DoesNotFit(part) => {
+            tracing::warn!(part, "a certificate does not fit on its page");
+            AppError::Rule {
+                code: ErrorCode::CertificateDoesNotFit,
+                message: "Nội dung giấy chứng nhận không vừa một trang; \
+                          hãy rút ngắn họ tên, tên khóa bồi dưỡng hoặc chức danh."
+                    .into(),
+            }
+        }
         other => AppError::internal(other),
     })
 }
@@ -192,7 +195,8 @@ pub fn issue(
         return Err(AppError::Rule {
             code: ErrorCode::SignerMissing,
             message: format!(
-                "{} has no signer for its certificates; an administrator sets signer_name and signer_title first.",
+                "{} chưa có người ký giấy chứng nhận; quản trị viên cần nhập \
+                 họ tên và chức danh người ký (signer_name, signer_title) trước.",
                 organizer.name
             ),
         });

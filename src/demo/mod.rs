@@ -322,10 +322,10 @@ pub fn create_admin(
     organization: &str,
     new_password: &str,
 ) -> Result<(), String> {
-    let username = Username::parse(username).map_err(|e| format!("username {}", e.message))?;
-    let name = FullName::parse(full_name).map_err(|e| format!("full name {}", e.message))?;
-    check_new_password(username.as_str(), new_password)
-        .map_err(|e| format!("password {}", e.message))?;
+    // each message names its field ("Mật khẩu phải có ít nhất 10 ký tự.")
+    let username = Username::parse(username).map_err(|e| e.message)?;
+    let name = FullName::parse(full_name).map_err(|e| e.message)?;
+    check_new_password(username.as_str(), new_password).map_err(|e| e.message)?;
     let hash = password::hash_blocking(new_password).map_err(|e| e.to_string())?;
     let mut conn = connect(url)?;
     conn.transaction::<_, AppError, _>(|conn| {
@@ -365,9 +365,9 @@ fn describe(e: AppError) -> String {
     match e {
         AppError::Validation(details) => details
             .iter()
-            .map(|d| format!("{} {}", d.field, d.message))
+            .map(|d| format!("{}: {}", d.field, d.message))
             .collect::<Vec<_>>()
-            .join("; "),
+            .join(" "),
         other => other.to_string(),
     }
 }

@@ -1,6 +1,7 @@
 //! The rules of the training chain as plain types and functions: no HTTP, no SQL.
 pub mod access;
 pub mod certificates;
+pub mod labels;
 pub mod organizations;
 pub mod paging;
 pub mod people;

@@ -59,10 +59,7 @@ fn check_printed(
     drawable: fn(char) -> bool,
 ) -> Result<(), FieldError> {
     if let Some(c) = s.chars().find(|&c| text::is_forbidden(c, false)) {
-        return Err(FieldError::new(
-            field,
-            format!("must not contain the character {}", text::describe(c)),
-        ));
+        return Err(text::forbidden_character(field, c));
     }
     text::check_drawable(field, s, drawable)
 }
@@ -72,7 +69,13 @@ pub fn check_name(raw: &str, drawable: fn(char) -> bool) -> Result<String, Field
     check_printed("name", raw, drawable)?;
     let name = clean_text(raw);
     if name.is_empty() || name.chars().count() > text::limits::ORGANIZATION_NAME {
-        return Err(FieldError::new("name", "must be 1 to 150 characters"));
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "Tên đơn vị dài từ 1 đến {} ký tự.",
+                text::limits::ORGANIZATION_NAME
+            ),
+        ));
     }
     Ok(name)
 }
@@ -97,7 +100,10 @@ pub fn check_signer_name(raw: &str, drawable: fn(char) -> bool) -> Result<String
     check_printed("signer_name", raw, drawable)?;
     let s = clean_text(raw);
     if s.is_empty() || s.chars().count() > 80 {
-        return Err(FieldError::new("signer_name", "must be 1 to 80 characters"));
+        return Err(FieldError::new(
+            "signer_name",
+            "Họ tên người ký dài từ 1 đến 80 ký tự.",
+        ));
     }
     Ok(s)
 }
@@ -116,7 +122,7 @@ pub fn check_signer_title(raw: &str, drawable: fn(char) -> bool) -> Result<Strin
     if lines.is_empty() || lines.len() > 2 || lines.iter().any(|l| l.chars().count() > 40) {
         return Err(FieldError::new(
             "signer_title",
-            "must be one or two lines of at most 40 characters",
+            "Chức danh người ký gồm một hoặc hai dòng, mỗi dòng tối đa 40 ký tự.",
         ));
     }
     Ok(s)
@@ -155,7 +161,7 @@ pub fn check_new_organization(
     if !is_code(&code) {
         errors.push(FieldError::new(
             "code",
-            "must be 2 to 32 characters: letters, digits or '-'",
+            "Mã đơn vị dài từ 2 đến 32 ký tự, chỉ gồm chữ cái không dấu, chữ số và dấu “-”.",
         ));
     }
     let name = check_name(new.name, drawable)
@@ -165,12 +171,13 @@ pub fn check_new_organization(
     match kind {
         None => errors.push(FieldError::new(
             "kind",
-            "must be state_agency, implementing_agency, branch or unit",
+            "Loại đơn vị phải là state_agency, implementing_agency, branch hoặc unit.",
         )),
         Some(OrganizationKind::StateAgency | OrganizationKind::ImplementingAgency) => {
             errors.push(FieldError::new(
                 "kind",
-                "the national bodies exist already; new organisations are branches or units",
+                "Hai cơ quan cấp trung ương đã có; đơn vị mới chỉ có thể là bảo hiểm xã hội cấp tỉnh \
+                 (branch) hoặc đơn vị cơ sở (unit).",
             ))
         }
         _ => {}
@@ -178,21 +185,24 @@ pub fn check_new_organization(
     if !province_known {
         errors.push(FieldError::new(
             "province",
-            "is not one of the 34 province codes",
+            "Mã tỉnh, thành phố không thuộc 34 mã hiện hành.",
         ));
     }
     let mut province = new.province.map(|p| p.trim().to_string());
     match (kind, parent) {
-        (_, None) => errors.push(FieldError::new("parent_id", "is required")),
+        (_, None) => errors.push(FieldError::new("parent_id", "Cần chọn đơn vị cấp trên.")),
         (Some(OrganizationKind::Branch), Some((parent_kind, _))) => {
             if parent_kind != Some(OrganizationKind::ImplementingAgency) {
                 errors.push(FieldError::new(
                     "parent_id",
-                    "a branch belongs to the implementing agency",
+                    "Bảo hiểm xã hội cấp tỉnh phải trực thuộc Bảo hiểm xã hội Việt Nam.",
                 ));
             }
             if province.is_none() {
-                errors.push(FieldError::new("province", "is required for a branch"));
+                errors.push(FieldError::new(
+                    "province",
+                    "Bảo hiểm xã hội cấp tỉnh phải có mã tỉnh, thành phố.",
+                ));
             }
         }
         (Some(OrganizationKind::Unit), Some((_, parent_province))) => {
@@ -200,7 +210,7 @@ pub fn check_new_organization(
                 if own != parents {
                     errors.push(FieldError::new(
                         "province",
-                        "must be the province of the parent organisation",
+                        "Đơn vị phải ở cùng tỉnh, thành phố với đơn vị cấp trên.",
                     ));
                 }
             }

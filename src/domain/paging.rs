@@ -8,10 +8,13 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Ap
     let per_page = per_page.unwrap_or(20);
     let mut errors = Vec::new();
     if !(1..=100_000).contains(&page) {
-        errors.push(FieldError::new("page", "must be from 1 to 100000"));
+        errors.push(FieldError::new("page", "Số trang phải từ 1 đến 100.000."));
     }
     if !(1..=100).contains(&per_page) {
-        errors.push(FieldError::new("per_page", "must be from 1 to 100"));
+        errors.push(FieldError::new(
+            "per_page",
+            "Số dòng mỗi trang phải từ 1 đến 100.",
+        ));
     }
     if errors.is_empty() {
         Ok((page, per_page))

@@ -20,28 +20,28 @@ impl FullName {
         let nfc: String = raw.nfc().collect();
         let collapsed = nfc.split_whitespace().collect::<Vec<_>>().join(" ");
         if collapsed.is_empty() {
-            return Err(FieldError::new("full_name", "must not be empty"));
+            return Err(FieldError::new(
+                "full_name",
+                "Họ và tên không được để trống.",
+            ));
         }
         if collapsed.chars().count() > limits::FULL_NAME {
             return Err(FieldError::new(
                 "full_name",
-                format!("must be at most {} characters", limits::FULL_NAME),
+                format!("Họ và tên dài tối đa {} ký tự.", limits::FULL_NAME),
             ));
         }
         if let Some(c) = collapsed
             .chars()
             .find(|&c| crate::domain::text::is_forbidden(c, false))
         {
-            return Err(FieldError::new(
-                "full_name",
-                format!(
-                    "must not contain the character {}",
-                    crate::domain::text::describe(c)
-                ),
-            ));
+            return Err(crate::domain::text::forbidden_character("full_name", c));
         }
         if collapsed.chars().any(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new("full_name", "must not contain digits"));
+            return Err(FieldError::new(
+                "full_name",
+                "Họ và tên không được chứa chữ số.",
+            ));
         }
         Ok(FullName(collapsed))
     }
@@ -93,7 +93,8 @@ impl Username {
         if !(3..=64).contains(&s.len()) || !valid_chars || !first_ok {
             return Err(FieldError::new(
                 "username",
-                "must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
+                "Tên đăng nhập dài từ 3 đến 64 ký tự, bắt đầu bằng chữ hoặc số, chỉ gồm chữ thường \
+                 không dấu, chữ số và các dấu “.”, “_”, “-”.",
             ));
         }
         Ok(Username(s))
@@ -114,16 +115,16 @@ impl NationalId {
         let s = raw.trim();
         let err = |m: &str| Err(FieldError::new("national_id", m));
         if s.len() != 12 || !s.chars().all(|c| c.is_ascii_digit()) {
-            return err("must be exactly 12 digits");
+            return err("Số CCCD phải gồm đúng 12 chữ số.");
         }
         let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
         let province = digits[0] * 100 + digits[1] * 10 + digits[2];
         if !(1..=96).contains(&province) {
-            return err("begins with an unknown province code (001 to 096)");
+            return err("Số CCCD bắt đầu bằng mã tỉnh không hợp lệ (từ 001 đến 096).");
         }
         let century_digit = digits[3];
         if century_digit > 9 {
-            return err("has an invalid century digit");
+            return err("Số CCCD có chữ số chỉ thế kỷ không hợp lệ.");
         }
         let century_start = match century_digit {
             0 | 1 => 1900,
@@ -135,10 +136,10 @@ impl NationalId {
         let year = century_start + (digits[4] * 10 + digits[5]) as i32;
         if let Some(dob) = date_of_birth {
             if dob.year() != year {
-                return err("does not match the date of birth (century digit and year)");
+                return err("Số CCCD không khớp với ngày sinh (chữ số chỉ thế kỷ và năm sinh).");
             }
         } else if !(1900..=2099).contains(&year) {
-            return err("encodes a birth year outside 1900–2099");
+            return err("Số CCCD mang năm sinh ngoài khoảng 1900–2099.");
         }
         Ok(NationalId(s.to_string()))
     }
@@ -234,23 +235,26 @@ pub fn check_new_password(username: &str, password: &str) -> Result<(), FieldErr
     if n < 10 {
         return Err(FieldError::new(
             "password",
-            "must be at least 10 characters",
+            "Mật khẩu phải có ít nhất 10 ký tự.",
         ));
     }
     if n > 128 {
         return Err(FieldError::new(
             "password",
-            "must be at most 128 characters",
+            "Mật khẩu dài tối đa 128 ký tự.",
         ));
     }
     if password.chars().any(char::is_control) {
         return Err(FieldError::new(
             "password",
-            "must not contain control characters",
+            "Mật khẩu không được chứa ký tự điều khiển.",
         ));
     }
     if password.trim().to_lowercase() == username.trim().to_lowercase() {
-        return Err(FieldError::new("password", "must not be the username"));
+        return Err(FieldError::new(
+            "password",
+            "Mật khẩu không được trùng với tên đăng nhập.",
+        ));
     }
     Ok(())
 }
@@ -266,7 +270,10 @@ pub fn check_email(raw: &str) -> Result<String, FieldError> {
     if ok {
         Ok(s.to_string())
     } else {
-        Err(FieldError::new("email", "is not an e-mail address"))
+        Err(FieldError::new(
+            "email",
+            "Địa chỉ thư điện tử không hợp lệ.",
+        ))
     }
 }
 
@@ -380,12 +387,16 @@ pub struct CheckedPerson {
 
 /// Parses `YYYY-MM-DD` as a date of birth: not in the future, not before 1900.
 pub fn parse_birth_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
-    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldError::new("date_of_birth", "must be a date written YYYY-MM-DD"))?;
+    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            "date_of_birth",
+            "Ngày sinh phải viết theo dạng năm-tháng-ngày (YYYY-MM-DD).",
+        )
+    })?;
     if d.year() < 1900 || d > today {
         return Err(FieldError::new(
             "date_of_birth",
-            "must be between 1900 and today",
+            "Ngày sinh phải trong khoảng từ năm 1900 đến hôm nay.",
         ));
     }
     Ok(d)
@@ -397,7 +408,9 @@ pub fn parse_roles(raw: &[String]) -> Result<Vec<Role>, FieldError> {
         let role = Role::parse(r).ok_or_else(|| {
             FieldError::new(
                 "roles",
-                format!("`{r}` is not one of admin, coordinator, hr, trainee"),
+                format!(
+                    "“{r}” không phải là vai trò hợp lệ (admin, coordinator, hr hoặc trainee)."
+                ),
             )
         })?;
         if !roles.contains(&role) {
@@ -446,7 +459,8 @@ pub fn check_person(
     if category.is_none() {
         errors.push(FieldError::new(
             "category",
-            "must be official, civil_servant, public_employee, reputable_person or other",
+            "Đối tượng phải là official (cán bộ), civil_servant (công chức), public_employee \
+             (viên chức), reputable_person (người có uy tín) hoặc other (khác).",
         ));
     }
     let roles = parse_roles(&input.roles).map_err(|e| errors.push(e)).ok();

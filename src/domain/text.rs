@@ -9,6 +9,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::labels;
 use crate::error::FieldError;
 
 /// Limits, in characters, of the free-text fields (stated in the OpenAPI document as well).
@@ -114,19 +115,16 @@ impl TextRule {
         let nfc: String = raw.replace("\r\n", "\n").nfc().collect();
         let text = nfc.trim();
         if let Some(c) = text.chars().find(|&c| is_forbidden(c, self.multiline)) {
-            return Err(FieldError::new(
-                self.field,
-                format!("must not contain the character {}", describe(c)),
-            ));
+            return Err(forbidden_character(self.field, c));
         }
         if text.is_empty() && !self.optional {
-            return Err(FieldError::new(self.field, "must not be empty"));
-        }
-        if text.chars().count() > self.max_chars {
             return Err(FieldError::new(
                 self.field,
-                format!("must be at most {} characters", self.max_chars),
+                format!("{} không được để trống.", labels::field(self.field)),
             ));
+        }
+        if text.chars().count() > self.max_chars {
+            return Err(too_long(self.field, self.max_chars));
         }
         Ok(text.to_string())
     }
@@ -142,18 +140,31 @@ pub fn check_text(field: &'static str, raw: &str, max_chars: usize) -> Result<St
 /// would only make the database fail.
 pub fn check_plain(field: &'static str, raw: &str, max_chars: usize) -> Result<(), FieldError> {
     if let Some(c) = raw.chars().find(|c| c.is_control()) {
-        return Err(FieldError::new(
-            field,
-            format!("must not contain the character {}", describe(c)),
-        ));
+        return Err(forbidden_character(field, c));
     }
     if raw.chars().count() > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max_chars} characters"),
-        ));
+        return Err(too_long(field, max_chars));
     }
     Ok(())
+}
+
+/// "Họ và tên không được chứa ký tự U+0007.": the field and the character, by name.
+pub fn forbidden_character(field: &str, c: char) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "{} không được chứa ký tự {}.",
+            labels::field(field),
+            describe(c)
+        ),
+    )
+}
+
+fn too_long(field: &str, max_chars: usize) -> FieldError {
+    FieldError::new(
+        field,
+        format!("{} dài tối đa {max_chars} ký tự.", labels::field(field)),
+    )
 }
 
 /// Text printed on a certificate must be drawable by its font: `drawable` says whether a
@@ -172,7 +183,8 @@ pub fn check_drawable(
         Some(c) => Err(FieldError::new(
             field,
             format!(
-                "the character {} cannot be printed on a certificate",
+                "{} có ký tự {} không in được trên giấy chứng nhận.",
+                labels::field(field),
                 describe(c)
             ),
         )),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::labels;
 use super::organizations::OrganizationKind;
 use super::people::Category;
 use crate::error::{AppError, ErrorCode, FieldError};
@@ -53,8 +54,16 @@ pub fn check_organizer(tier: Tier, organizer: Option<OrganizationKind>) -> Resul
         Err(AppError::Rule {
             code: ErrorCode::WrongTierOrganizer,
             message: match tier {
-                Tier::MasterTrainer => "Only the state management agency organises master-trainer (tier 1) cohorts.".into(),
-                Tier::Propagandist => "Only Vietnam Social Security or one of its provincial branches organises propagandist (tier 2) cohorts.".into(),
+                Tier::MasterTrainer => {
+                    "Chỉ cơ quan quản lý nhà nước mới được tổ chức lớp bồi dưỡng \
+                    giảng viên nguồn (cấp 1)."
+                        .into()
+                }
+                Tier::Propagandist => {
+                    "Chỉ Bảo hiểm xã hội Việt Nam hoặc bảo hiểm xã hội cấp tỉnh mới \
+                    được tổ chức lớp bồi dưỡng tuyên truyền viên (cấp 2)."
+                        .into()
+                }
             },
         })
     }
@@ -135,12 +144,14 @@ pub fn check_transition(from: CohortStatus, to: CohortStatus) -> Result<(), AppE
         return Ok(());
     }
     let message = if to == CohortStatus::Completed {
-        "A cohort is completed by finalising it (POST /cohorts/{id}/finalize).".to_string()
+        "Lớp chỉ chuyển sang trạng thái “đã kết thúc” bằng thao tác kết thúc lớp \
+         (POST /cohorts/{id}/finalize)."
+            .to_string()
     } else {
         format!(
-            "A cohort cannot move from {} to {}.",
-            from.as_str(),
-            to.as_str()
+            "Lớp không thể chuyển từ trạng thái “{}” sang “{}”.",
+            labels::cohort_status(from.as_str()),
+            labels::cohort_status(to.as_str())
         )
     };
     Err(AppError::Conflict {
@@ -190,14 +201,18 @@ pub fn check_eligibility(
         if !category.is_some_and(Category::may_train_as_propagandist) {
             return Err(AppError::Rule {
                 code: ErrorCode::Ineligible,
-                message: "Propagandist training is for officials, civil servants, public employees and reputable local people.".into(),
+                message: "Lớp bồi dưỡng tuyên truyền viên dành cho cán bộ, công chức, viên chức \
+                          và người có uy tín ở địa phương."
+                    .into(),
             });
         }
         if organizer_kind == Some(OrganizationKind::Branch) && organizer_province != person_province
         {
             return Err(AppError::Rule {
                 code: ErrorCode::Ineligible,
-                message: "A provincial branch trains the people of its own province.".into(),
+                message: "Bảo hiểm xã hội cấp tỉnh chỉ bồi dưỡng người thuộc tỉnh, thành phố \
+                          của mình."
+                    .into(),
             });
         }
     }
@@ -220,13 +235,16 @@ pub fn session_minutes(
 ) -> Result<i32, AppError> {
     let mut errors = Vec::new();
     if ends_at <= starts_at {
-        errors.push(FieldError::new("ends_at", "must be after starts_at"));
+        errors.push(FieldError::new(
+            "ends_at",
+            "Giờ kết thúc phải sau giờ bắt đầu.",
+        ));
     }
     let minutes = (ends_at - starts_at).num_minutes();
     if minutes > 12 * 60 {
         errors.push(FieldError::new(
             "ends_at",
-            "a session lasts at most 12 hours",
+            "Một buổi học kéo dài tối đa 12 giờ.",
         ));
     }
     let tz = vietnam_time();
@@ -235,17 +253,17 @@ pub fn session_minutes(
     if first_day < cohort_starts_on || last_day > cohort_ends_on {
         errors.push(FieldError::new(
             "starts_at",
-            "the session must fall within the cohort's dates",
+            "Buổi học phải nằm trong thời gian của lớp.",
         ));
     }
     if (ends_at - starts_at).num_seconds() % 60 != 0 && errors.is_empty() {
         errors.push(FieldError::new(
             "ends_at",
-            "sessions are counted in whole minutes",
+            "Giờ bắt đầu và giờ kết thúc phải tròn phút.",
         ));
     }
     if errors.is_empty() {
-        i32::try_from(minutes).map_err(|_| AppError::validation("ends_at", "too long"))
+        i32::try_from(minutes).map_err(|_| AppError::validation("ends_at", "Buổi học quá dài."))
     } else {
         Err(AppError::Validation(errors))
     }
@@ -278,7 +296,7 @@ pub fn check_score(score: f64) -> Result<f64, AppError> {
     if score.is_finite() && (0.0..=100.0).contains(&score) {
         Ok(score)
     } else {
-        Err(AppError::validation("score", "must be from 0 to 100"))
+        Err(AppError::validation("score", "Điểm phải từ 0 đến 100."))
     }
 }
 
@@ -297,7 +315,10 @@ pub fn check_date(field: &str, date: NaiveDate) -> Result<NaiveDate, crate::erro
     } else {
         Err(crate::error::FieldError::new(
             field,
-            "must be a date between 1900 and 2200",
+            format!(
+                "Ngày {} nằm ngoài khoảng cho phép (từ năm 1900 đến năm 2200).",
+                date.format("%d/%m/%Y")
+            ),
         ))
     }
 }

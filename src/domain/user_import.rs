@@ -39,6 +39,13 @@ impl ImportError {
             message: message.into(),
         }
     }
+
+    /// A problem with one cell: the sentence, then the column it is in, by the header's name
+    /// ("Số CCCD phải gồm đúng 12 chữ số (cột national_id).").
+    pub fn in_column(line: u64, column: &str, message: &str) -> Self {
+        let sentence = message.trim_end_matches('.');
+        ImportError::new(line, format!("{sentence} (cột {column})."))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +82,7 @@ pub fn parse_import(
             Vec::new(),
             vec![ImportError::new(
                 1,
-                "the header row cannot be read (is the file UTF-8 CSV?)",
+                "Không đọc được dòng tiêu đề (tệp có phải là CSV mã hóa UTF-8 không?).",
             )],
         );
     };
@@ -94,7 +101,7 @@ pub fn parse_import(
             Vec::new(),
             vec![ImportError::new(
                 1,
-                format!("the header lacks the column(s): {}", missing.join(", ")),
+                format!("Dòng tiêu đề thiếu cột: {}.", missing.join(", ")),
             )],
         );
     }
@@ -111,7 +118,7 @@ pub fn parse_import(
                 let line = e.position().map_or(n as u64 + 2, |p| p.line());
                 errors.push(ImportError::new(
                     line,
-                    "this line cannot be read: wrong number of fields or not UTF-8",
+                    "Không đọc được dòng này: số cột không đúng hoặc không phải UTF-8.",
                 ));
                 continue;
             }
@@ -120,7 +127,10 @@ pub fn parse_import(
         if rows.len() + errors.len() >= MAX_ROWS {
             errors.push(ImportError::new(
                 line,
-                format!("a file holds at most {MAX_ROWS} people"),
+                format!(
+                    "Mỗi tệp chỉ được có tối đa {} người.",
+                    super::labels::number(MAX_ROWS)
+                ),
             ));
             break;
         }
@@ -140,39 +150,40 @@ pub fn parse_import(
         match check_person(&input, today, drawable) {
             Err(field_errors) => {
                 for e in field_errors {
-                    errors.push(ImportError::new(
-                        line,
-                        format!("{}: {}", e.field, e.message),
-                    ));
+                    errors.push(ImportError::in_column(line, &e.field, &e.message));
                 }
             }
             Ok(person) => {
                 if organization_code.is_empty() {
-                    errors.push(ImportError::new(
+                    errors.push(ImportError::in_column(
                         line,
-                        "organization_code: must not be empty",
+                        "organization_code",
+                        "Mã đơn vị không được để trống.",
                     ));
                     continue;
                 }
                 if !super::organizations::is_code(&organization_code) {
-                    errors.push(ImportError::new(
+                    errors.push(ImportError::in_column(
                         line,
-                        "organization_code: is not an organisation code (letters, digits or '-')",
+                        "organization_code",
+                        "Mã đơn vị không hợp lệ: chỉ gồm chữ cái không dấu, chữ số và dấu “-”.",
                     ));
                     continue;
                 }
                 if let Some(first) = usernames.insert(person.username.as_str().to_string(), line) {
-                    errors.push(ImportError::new(
+                    errors.push(ImportError::in_column(
                         line,
-                        format!("username: already on line {first}"),
+                        "username",
+                        &format!("Tên đăng nhập này đã có ở dòng {first}."),
                     ));
                     continue;
                 }
                 if let Some(nid) = &person.national_id {
                     if let Some(first) = national_ids.insert(nid.as_str().to_string(), line) {
-                        errors.push(ImportError::new(
+                        errors.push(ImportError::in_column(
                             line,
-                            format!("national_id: already on line {first}"),
+                            "national_id",
+                            &format!("Số CCCD này đã có ở dòng {first}."),
                         ));
                         continue;
                     }
@@ -186,7 +197,7 @@ pub fn parse_import(
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(ImportError::new(1, "the file lists nobody"));
+        errors.push(ImportError::new(1, "Tệp không có người nào."));
     }
     (rows, errors)
 }
@@ -226,7 +237,11 @@ mod tests {
         let errors = parse_import(csv.as_bytes(), today(), |_| true).1;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 3);
-        assert!(errors[0].message.starts_with("national_id"));
+        assert!(
+            errors[0].message.ends_with("(cột national_id)."),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub async fn change_own_password(
     if !right {
         return Err(AppError::Validation(vec![FieldError::new(
             "current_password",
-            "is not correct",
+            "Mật khẩu hiện tại không đúng.",
         )]));
     }
     let hash = password::hash(new_password).await?;

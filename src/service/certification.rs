@@ -16,6 +16,7 @@ use crate::db::audit::AuditEvent;
 use crate::db::training::{self as rows, CohortRow};
 use crate::db::views::certificates::{views, CertificateView};
 use crate::db::{cohorts as cohort_rows, enrollments, Db};
+use crate::domain::labels;
 use crate::domain::training::{self, CohortStatus, CompletionRule};
 use crate::error::{AppError, ErrorCode};
 
@@ -60,7 +61,7 @@ pub fn finalize_cohort(
         return Err(AppError::Conflict {
             code: ErrorCode::CohortNotEnded,
             message: format!(
-                "The cohort runs until {}; it is finalised on or after its last day.",
+                "Lớp học đến hết ngày {}; chỉ kết thúc lớp được từ ngày học cuối cùng trở đi.",
                 cohort.ends_on.format("%d/%m/%Y")
             ),
         });
@@ -69,8 +70,8 @@ pub fn finalize_cohort(
         return Err(AppError::Conflict {
             code: ErrorCode::InvalidStatusTransition,
             message: format!(
-                "Only a cohort in progress is finalised; this one is {}.",
-                cohort.status
+                "Chỉ kết thúc được lớp đang học; lớp này đang ở trạng thái “{}”.",
+                labels::cohort_status(&cohort.status)
             ),
         });
     }
@@ -80,7 +81,7 @@ pub fn finalize_cohort(
     if total_minutes == 0 {
         return Err(AppError::Rule {
             code: ErrorCode::NoSessions,
-            message: "The cohort has no sessions, so attendance cannot be judged.".into(),
+            message: "Lớp chưa có buổi học nào nên chưa xét được chuyên cần.".into(),
         });
     }
     let rule = CompletionRule {

@@ -15,6 +15,7 @@ use crate::db::organizations as orgs;
 use crate::db::training::{self as rows, CohortRow, CourseRow};
 use crate::db::views::cohorts::{cohort_view, CohortPage, CohortView, SessionView};
 use crate::db::Db;
+use crate::domain::labels;
 use crate::domain::organizations::{clean_text, OrganizationKind};
 use crate::domain::paging::paging;
 use crate::domain::people::Role;
@@ -69,13 +70,21 @@ pub fn status_of(cohort: &CohortRow) -> CohortStatus {
     CohortStatus::parse(&cohort.status).unwrap_or(CohortStatus::Cancelled)
 }
 
+/// A status asked for by name that no cohort has.
+const STATUS_UNKNOWN: &str = "Trạng thái phải là planned (dự kiến), \
+    open (đang nhận học viên), in_progress (đang học), completed (đã kết thúc) \
+    hoặc cancelled (đã hủy).";
+
 pub fn require_active(cohort: &CohortRow) -> Result<(), AppError> {
     if status_of(cohort).is_active() {
         Ok(())
     } else {
         Err(AppError::Conflict {
             code: ErrorCode::CohortClosed,
-            message: format!("The cohort is {}; it takes no more changes.", cohort.status),
+            message: format!(
+                "Lớp đang ở trạng thái “{}”; không thể thay đổi thêm.",
+                labels::cohort_status(&cohort.status)
+            ),
         })
     }
 }
@@ -92,7 +101,8 @@ pub fn require_certified_instructor(
     let instructors = rows::instructors_with_cover(conn, cohort)?;
     if instructors.is_empty() {
         return Err(instructor_not_certified(
-            "A propagandist cohort needs at least one instructor whose master-trainer certificate is valid on every day of the cohort.",
+            "Lớp bồi dưỡng tuyên truyền viên cần ít nhất một giảng viên có giấy chứng nhận \
+             giảng viên nguồn còn hiệu lực trong suốt thời gian của lớp.",
         ));
     }
     // every instructor, not just one: each appears in the certificates' lineage
@@ -103,7 +113,8 @@ pub fn require_certified_instructor(
         .collect();
     if !uncovered.is_empty() {
         return Err(instructor_not_certified(format!(
-            "No master-trainer certificate valid on every day of the cohort for: {}. Remove or replace them.",
+            "Các giảng viên sau không có giấy chứng nhận giảng viên nguồn còn hiệu lực \
+             trong suốt thời gian của lớp: {}. Hãy bỏ phân công hoặc thay người khác.",
             uncovered.join(", ")
         )));
     }
@@ -150,22 +161,34 @@ fn check_fields(
         errors.push(e);
     }
     if ends_on < starts_on {
-        errors.push(FieldError::new("ends_on", "must not be before starts_on"));
+        errors.push(FieldError::new(
+            "ends_on",
+            "Ngày kết thúc không được trước ngày bắt đầu.",
+        ));
     }
     if (ends_on - starts_on).num_days() > 366 {
-        errors.push(FieldError::new("ends_on", "a cohort lasts at most a year"));
+        errors.push(FieldError::new(
+            "ends_on",
+            "Một lớp kéo dài tối đa một năm.",
+        ));
     }
     if !matches!(mode, "in_person" | "online") {
-        errors.push(FieldError::new("mode", "must be in_person or online"));
+        errors.push(FieldError::new(
+            "mode",
+            "Hình thức phải là in_person (trực tiếp) hoặc online (trực tuyến).",
+        ));
     }
     if mode == "in_person" && location.is_empty() && !errors.iter().any(|e| e.field == "location") {
         errors.push(FieldError::new(
             "location",
-            "is required for an in-person cohort",
+            "Lớp học trực tiếp phải có địa điểm.",
         ));
     }
     if !(1..=10_000).contains(&capacity) {
-        errors.push(FieldError::new("capacity", "must be from 1 to 10000"));
+        errors.push(FieldError::new(
+            "capacity",
+            "Sĩ số tối đa phải từ 1 đến 10.000.",
+        ));
     }
     if errors.is_empty() {
         Ok(CohortText {
@@ -230,7 +253,12 @@ pub async fn create_cohort(
             let actor = a;
             let course = rows::course(conn, input.course_id)
                 .optional()?
-                .ok_or_else(|| AppError::validation("course_id", "no course has this id"))?;
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "course_id",
+                        "Không có khóa bồi dưỡng nào có mã định danh này.",
+                    )
+                })?;
             let organizer = orgs::find(conn, input.organization_id)?;
             check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
             if !actor.coordinates(organizer.id) {
@@ -239,7 +267,10 @@ pub async fn create_cohort(
             if course.superseded_by_id.is_some() {
                 return Err(AppError::Rule {
                     code: ErrorCode::CourseSuperseded,
-                    message: "This course has been replaced by a newer curriculum version; schedule the new one.".into(),
+                    message:
+                        "Khóa bồi dưỡng này đã được thay bằng phiên bản chương trình mới hơn; \
+                              hãy xếp lớp theo khóa mới."
+                            .into(),
                 });
             }
             conn.transaction(|conn| {
@@ -283,8 +314,7 @@ pub async fn find_cohorts(db: &Db, actor: &Actor, q: CohortSearch) -> Result<Coh
     training::check_dates(&[("from", q.from), ("to", q.to)])?;
     let status = match q.status.as_deref() {
         Some(s) => Some(
-            CohortStatus::parse(s)
-                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
+            CohortStatus::parse(s).ok_or_else(|| AppError::validation("status", STATUS_UNKNOWN))?,
         ),
         None => None,
     };
@@ -358,8 +388,7 @@ pub async fn update_cohort(
     training::check_dates(&[("starts_on", body.starts_on), ("ends_on", body.ends_on)])?;
     let next_status = match body.status.as_deref() {
         Some(s) => Some(
-            CohortStatus::parse(s)
-                .ok_or_else(|| AppError::validation("status", "is not a cohort status"))?,
+            CohortStatus::parse(s).ok_or_else(|| AppError::validation("status", STATUS_UNKNOWN))?,
         ),
         None => None,
     };
@@ -393,15 +422,16 @@ pub async fn update_cohort(
                     if current == CohortStatus::InProgress {
                         return Err(AppError::Conflict {
                             code: ErrorCode::CohortStarted,
-                            message: "The dates of a cohort that has started cannot change."
-                                .into(),
+                            message: "Không thể đổi ngày của lớp đã bắt đầu.".into(),
                         });
                     }
                     for s in rows::sessions_of(conn, id)? {
                         training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on)
                             .map_err(|_| AppError::Conflict {
                                 code: ErrorCode::SessionsOutsideDates,
-                                message: "Some sessions fall outside the new dates; move or remove them first.".into(),
+                                message: "Một số buổi học nằm ngoài thời gian mới của lớp; \
+                                          hãy dời hoặc xóa các buổi đó trước."
+                                    .into(),
                             })?;
                     }
                 }
@@ -410,7 +440,7 @@ pub async fn update_cohort(
                 {
                     return Err(AppError::Conflict {
                         code: ErrorCode::CohortFull,
-                        message: "More people are enrolled than the new capacity.".into(),
+                        message: "Số học viên đã ghi danh nhiều hơn sĩ số tối đa mới.".into(),
                     });
                 }
                 let status = next_status.unwrap_or(current);
@@ -431,8 +461,7 @@ pub async fn update_cohort(
                     let course = rows::course(conn, row.course_id)?;
                     require_certified_instructor(conn, &row, &course)?;
                 }
-                let details =
-                    json!({ "status": status.as_str(), "dates_changed": dates_changed });
+                let details = json!({ "status": status.as_str(), "dates_changed": dates_changed });
                 audit(conn, &actor, "cohort_updated", "cohort", id, details)?;
                 cohort_view(conn, row, true)
             })
@@ -469,7 +498,7 @@ pub async fn add_session(
                 if cohort_rows::overlapping_sessions(conn, id, starts_at, ends_at)? > 0 {
                     return Err(AppError::Conflict {
                         code: ErrorCode::SessionOverlap,
-                        message: "Another session of this cohort overlaps this time.".into(),
+                        message: "Thời gian này trùng với một buổi học khác của lớp.".into(),
                     });
                 }
                 let row =

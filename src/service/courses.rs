@@ -48,7 +48,8 @@ fn check(body: &CourseInput) -> Result<(String, String, Tier, String), AppError>
     {
         errors.push(FieldError::new(
             "code",
-            "must be 2 to 32 characters: letters, digits, '-', '_' or '.'",
+            "Mã khóa bồi dưỡng dài từ 2 đến 32 ký tự, \
+             chỉ gồm chữ cái không dấu, chữ số và các dấu “-”, “_”, “.”.",
         ));
     }
     // both are printed on certificates: no character the font cannot draw
@@ -71,7 +72,8 @@ fn check(body: &CourseInput) -> Result<(String, String, Tier, String), AppError>
     if tier.is_none() {
         errors.push(FieldError::new(
             "tier",
-            "must be master_trainer or propagandist",
+            "Đối tượng bồi dưỡng phải là master_trainer (giảng viên nguồn) \
+             hoặc propagandist (tuyên truyền viên).",
         ));
     }
     let version = printed(
@@ -81,21 +83,24 @@ fn check(body: &CourseInput) -> Result<(String, String, Tier, String), AppError>
         &mut errors,
     );
     if !(1..=1000).contains(&body.required_hours) {
-        errors.push(FieldError::new("required_hours", "must be from 1 to 1000"));
+        errors.push(FieldError::new(
+            "required_hours",
+            "Số giờ học bắt buộc phải từ 1 đến 1.000.",
+        ));
     }
     if !(0..=100).contains(&body.min_attendance_percent) {
         errors.push(FieldError::new(
             "min_attendance_percent",
-            "must be from 0 to 100",
+            "Tỷ lệ thời gian dự học tối thiểu phải từ 0 đến 100%.",
         ));
     }
     if !(0..=100).contains(&body.pass_score) {
-        errors.push(FieldError::new("pass_score", "must be from 0 to 100"));
+        errors.push(FieldError::new("pass_score", "Điểm đạt phải từ 0 đến 100."));
     }
     if !(1..=240).contains(&body.certificate_validity_months) {
         errors.push(FieldError::new(
             "certificate_validity_months",
-            "must be from 1 to 240",
+            "Thời hạn của giấy chứng nhận phải từ 1 đến 240 tháng.",
         ));
     }
     match tier {
@@ -111,16 +116,22 @@ fn supersede(conn: &mut PgConnection, old_id: Uuid, new: &CourseRow) -> Result<(
     // first one's mark and is refused
     let old = rows::course_for_update(conn, old_id)
         .optional()?
-        .ok_or_else(|| AppError::validation("supersedes_id", "no course has this id"))?;
+        .ok_or_else(|| {
+            AppError::validation(
+                "supersedes_id",
+                "Không có khóa bồi dưỡng nào có mã định danh này.",
+            )
+        })?;
     if old.tier() != new.tier() || old.curriculum_version == new.curriculum_version {
         return Err(AppError::validation(
             "supersedes_id",
-            "must be a course of the same tier with another curriculum version",
+            "Khóa được thay thế phải cùng đối tượng bồi dưỡng \
+             và thuộc một phiên bản chương trình khác.",
         ));
     }
     if old.superseded_by_id.is_some() {
         return Err(AppError::conflict(
-            "That course has already been superseded.",
+            "Khóa bồi dưỡng này đã được thay thế bằng một khóa khác.",
         ));
     }
     rows::supersede_course(conn, old_id, new.id)?;
@@ -159,7 +170,7 @@ pub async fn create_course(
                     certificate_validity_months: body.certificate_validity_months,
                 };
                 let row = rows::insert_course(conn, &new)
-                    .map_err(|e| AppError::unique(e, &[], "A course with this code exists."))?;
+                    .map_err(|e| AppError::unique(e, &[], "Đã có khóa bồi dưỡng mang mã này."))?;
                 if let Some(old_id) = body.supersedes_id {
                     supersede(conn, old_id, &row)?;
                 }

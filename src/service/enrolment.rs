@@ -15,6 +15,7 @@ use crate::db::views::enrollments::{
     enrollment_views, session_attendance, EnrollmentList, EnrollmentView, SessionAttendance,
 };
 use crate::db::{cohorts as cohort_rows, enrollments, Db};
+use crate::domain::labels;
 use crate::domain::organizations::OrganizationKind;
 use crate::domain::people::Category;
 use crate::domain::training::{check_eligibility, check_score, CohortStatus};
@@ -33,7 +34,7 @@ pub(super) fn require_active_person(who: &PersonFacts) -> Result<(), AppError> {
     } else {
         Err(AppError::Rule {
             code: ErrorCode::InactivePerson,
-            message: "This person's account is deactivated.".into(),
+            message: "Tài khoản của người này đã bị khóa.".into(),
         })
     }
 }
@@ -76,20 +77,20 @@ fn enroll_locked(
     )?;
     if cohort_rows::teaches(conn, id, person)? {
         return Err(AppError::conflict(
-            "This person teaches the cohort and cannot also enrol in it.",
+            "Người này đang giảng dạy lớp nên không thể đồng thời là học viên của lớp.",
         ));
     }
     let existing = enrollments::of_person(conn, id, person)?;
     if existing.as_ref().is_some_and(|e| e.status != "withdrawn") {
         return Err(AppError::Conflict {
             code: ErrorCode::AlreadyEnrolled,
-            message: "This person is already enrolled in the cohort.".into(),
+            message: "Người này đã được ghi danh vào lớp.".into(),
         });
     }
     if rows::enrolled_count(conn, id)? >= i64::from(cohort.capacity) {
         return Err(AppError::Conflict {
             code: ErrorCode::CohortFull,
-            message: "The cohort has no free place.".into(),
+            message: "Lớp đã đủ sĩ số.".into(),
         });
     }
     let enrollment_id = match existing {
@@ -155,8 +156,8 @@ pub async fn withdraw(
                 }
                 if e.status != "enrolled" {
                     return Err(AppError::conflict(format!(
-                        "The enrolment is {}; only an active one can be withdrawn.",
-                        e.status
+                        "Học viên này đang ở trạng thái “{}”; chỉ rút được học viên đang học.",
+                        labels::enrollment_status(&e.status)
                     )));
                 }
                 enrollments::set_status(conn, enrollment_id, "withdrawn")?;
@@ -207,7 +208,9 @@ fn open_for_marks(status: &str) -> Result<(), AppError> {
         _ => Err(AppError::Conflict {
             code: ErrorCode::CohortClosed,
             message: format!(
-                "Marks are recorded while a cohort is open or in progress; this one is {status}."
+                "Chỉ ghi điểm danh và điểm khi lớp đang nhận học viên hoặc đang học; \
+                 lớp này đang ở trạng thái “{}”.",
+                labels::cohort_status(status)
             ),
         }),
     }
@@ -229,7 +232,10 @@ pub async fn record_attendance(
     marks: Vec<Presence>,
 ) -> Result<SessionAttendance, AppError> {
     if marks.len() > 10_000 {
-        return Err(AppError::validation("body", "at most 10000 lines at once"));
+        return Err(AppError::validation(
+            "body",
+            "Mỗi lần ghi tối đa 10.000 dòng.",
+        ));
     }
     let a = actor.clone();
     let result = db
@@ -248,18 +254,18 @@ pub async fn record_attendance(
                     match known.iter().find(|(id, _)| *id == m.enrollment_id) {
                         None => errors.push(FieldError::new(
                             format!("[{i}].enrollment_id"),
-                            "is not an enrolment of this cohort",
+                            "Mã ghi danh này không thuộc lớp.",
                         )),
                         Some((_, status)) if status == "withdrawn" => errors.push(FieldError::new(
                             format!("[{i}].enrollment_id"),
-                            "has withdrawn",
+                            "Học viên này đã rút khỏi lớp.",
                         )),
                         _ => {}
                     }
                     if !seen.insert(m.enrollment_id) {
                         errors.push(FieldError::new(
                             format!("[{i}].enrollment_id"),
-                            "appears twice",
+                            "Học viên này được ghi hai lần trong danh sách.",
                         ));
                     }
                 }
@@ -309,8 +315,8 @@ pub async fn record_score(
                 let e = rows::enrollment(conn, enrollment_id)?;
                 if e.status != "enrolled" {
                     return Err(AppError::conflict(format!(
-                        "The enrolment is {}; scores go to active enrolments.",
-                        e.status
+                        "Học viên này đang ở trạng thái “{}”; chỉ chấm điểm cho học viên đang học.",
+                        labels::enrollment_status(&e.status)
                     )));
                 }
                 enrollments::set_score(conn, enrollment_id, score)?;
@@ -368,7 +374,7 @@ pub async fn enroll_from_csv(
                     let Some(person) = person else {
                         line_errors.push(ImportError::new(
                             *line,
-                            format!("{username}: không có người này"),
+                            format!("Không có ai có tên đăng nhập “{username}”."),
                         ));
                         continue;
                     };
@@ -378,7 +384,9 @@ pub async fn enroll_from_csv(
                         Ok(_) => enrolled += 1,
                         Err(AppError::NotFound) => line_errors.push(ImportError::new(
                             *line,
-                            format!("{username}: không có người này trong phạm vi của bạn"),
+                            format!(
+                                "Không có ai có tên đăng nhập “{username}” trong phạm vi của bạn."
+                            ),
                         )),
                         Err(
                             e @ (AppError::Conflict { .. }
@@ -386,7 +394,7 @@ pub async fn enroll_from_csv(
                             | AppError::Validation(_)),
                         ) => line_errors.push(ImportError::new(
                             *line,
-                            format!("{username}: {}", e.public_message()),
+                            format!("“{username}”: {}", e.public_message()),
                         )),
                         Err(e) => return Err(e),
                     }
@@ -433,7 +441,7 @@ fn parse_username_list(bytes: &[u8]) -> (Vec<(u64, String)>, Vec<ImportError>) {
     let Some(column) = column else {
         return (
             Vec::new(),
-            vec![ImportError::new(1, "dòng tiêu đề thiếu cột username")],
+            vec![ImportError::new(1, "Dòng tiêu đề thiếu cột username.")],
         );
     };
     let (mut lines, mut errors) = (Vec::new(), Vec::new());
@@ -448,7 +456,13 @@ fn parse_username_list(bytes: &[u8]) -> (Vec<(u64, String)>, Vec<ImportError>) {
                 if let Err(e) = crate::domain::text::check_plain("username", &username, 64) {
                     errors.push(ImportError::new(line, e.message));
                 } else if lines.len() >= crate::domain::user_import::MAX_ROWS {
-                    errors.push(ImportError::new(line, "tệp quá dài"));
+                    errors.push(ImportError::new(
+                        line,
+                        format!(
+                            "Mỗi tệp chỉ được có tối đa {} người.",
+                            labels::number(crate::domain::user_import::MAX_ROWS)
+                        ),
+                    ));
                     break;
                 } else {
                     lines.push((line, username));
@@ -456,12 +470,12 @@ fn parse_username_list(bytes: &[u8]) -> (Vec<(u64, String)>, Vec<ImportError>) {
             }
             Err(_) => errors.push(ImportError::new(
                 line,
-                "không đọc được dòng này (tệp có phải CSV UTF-8?)",
+                "Không đọc được dòng này (tệp có phải là CSV mã hóa UTF-8 không?).",
             )),
         }
     }
     if lines.is_empty() && errors.is_empty() {
-        errors.push(ImportError::new(1, "tệp không có ai"));
+        errors.push(ImportError::new(1, "Tệp không có người nào."));
     }
     (lines, errors)
 }

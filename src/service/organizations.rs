@@ -114,7 +114,7 @@ pub async fn create_organization(
         .run(move |conn| {
             let parent = match body.parent_id {
                 Some(id) => Some(rows::find(conn, id).optional()?.ok_or_else(|| {
-                    AppError::validation("parent_id", "no organisation has this id")
+                    AppError::validation("parent_id", "Không có đơn vị nào có mã định danh này.")
                 })?),
                 None => None,
             };
@@ -131,7 +131,9 @@ pub async fn create_organization(
                     signer_name: body.signer_name.as_deref(),
                     signer_title: body.signer_title.as_deref(),
                 },
-                parent.as_ref().map(|p| (OrganizationKind::parse(&p.kind), p.province_code.as_deref())),
+                parent
+                    .as_ref()
+                    .map(|p| (OrganizationKind::parse(&p.kind), p.province_code.as_deref())),
                 province_known,
                 crate::certificates::pdf::can_draw,
             )
@@ -153,10 +155,13 @@ pub async fn create_organization(
                         AppError::unique(
                             e,
                             &[
-                                ("code", "An organisation with this code already exists."),
-                                ("branch", "This province already has a branch."),
+                                ("code", "Đã có đơn vị mang mã này."),
+                                (
+                                    "branch",
+                                    "Tỉnh, thành phố này đã có bảo hiểm xã hội cấp tỉnh.",
+                                ),
                             ],
-                            "An organisation with this code, or a branch for this province, already exists.",
+                            "Đơn vị này đã có trong hệ thống.",
                         )
                     })?;
                 AuditEvent::new(actor, "organization_created", "organization")

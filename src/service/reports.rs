@@ -53,7 +53,7 @@ pub async fn coverage(
         return Err(refuse(db, actor, "coverage_report").await);
     }
     let format = ReportFormat::parse(format)
-        .ok_or_else(|| AppError::validation("format", "must be json, csv or xlsx"))?;
+        .ok_or_else(|| AppError::validation("format", "Định dạng phải là json, csv hoặc xlsx."))?;
     crate::domain::training::check_dates(&[("as_of", Some(as_of))])?;
     if let Some(org) = organization_id {
         if !actor.scope.covers_organization(org) {

@@ -51,19 +51,21 @@ pub async fn assign_instructor(
                 .next();
                 if course.tier() == training::Tier::Propagandist && cover.is_none() {
                     return Err(instructor_not_certified(
-                        "This person holds no master-trainer certificate valid on every day of the cohort (not revoked, not superseded, not expired before the end date).",
+                        "Người này không có giấy chứng nhận giảng viên nguồn còn hiệu lực \
+                         trong suốt thời gian của lớp (chưa bị thu hồi, chưa được thay thế, \
+                         chưa hết hạn trước ngày kết thúc).",
                     ));
                 }
                 if enrollments::holds_place(conn, id, person)? {
                     return Err(AppError::conflict(
-                        "This person is enrolled in the cohort and cannot also teach it.",
+                        "Người này đang là học viên của lớp nên không thể đồng thời giảng dạy.",
                     ));
                 }
                 if cohort_rows::instructor_count(conn, id)? >= training::MAX_INSTRUCTORS as i64 {
                     return Err(AppError::Conflict {
                         code: ErrorCode::TooManyInstructors,
                         message: format!(
-                            "A cohort has at most {} instructors.",
+                            "Mỗi lớp có tối đa {} giảng viên.",
                             training::MAX_INSTRUCTORS
                         ),
                     });
@@ -71,7 +73,7 @@ pub async fn assign_instructor(
                 if !cohort_rows::add_instructor(conn, id, person)? {
                     return Err(AppError::Conflict {
                         code: ErrorCode::AlreadyAssigned,
-                        message: "This person already teaches the cohort.".into(),
+                        message: "Người này đã được phân công giảng dạy lớp này.".into(),
                     });
                 }
                 let details = json!({ "user_id": person, "master_certificate_id": cover });

@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::labels;
 use super::page::{
     render, render_with, safe_next, see_other, FormErrors, Layout, PageError, PageUser,
 };
@@ -152,16 +153,6 @@ struct HomePage {
     cards: Vec<Card>,
 }
 
-/// A role's name as people say it.
-pub fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "quản trị viên",
-        Role::Coordinator => "điều phối đào tạo",
-        Role::Hr => "cán bộ nhân sự",
-        Role::Trainee => "học viên",
-    }
-}
-
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, page: PageUser) -> Result<HttpResponse, PageError> {
     let me = accounts::who_am_i(&state.db, page.user.id).await?;
@@ -176,7 +167,7 @@ pub async fn home(state: web::Data<AppState>, page: PageUser) -> Result<HttpResp
         (true, Card { href: "/account/password", title: "Đổi mật khẩu", text: "Đặt mật khẩu mới; các phiên đăng nhập khác sẽ kết thúc." }),
         (true, Card { href: "/help", title: "Hướng dẫn sử dụng", text: "Hướng dẫn ngắn cho từng vai trò." }),
     ];
-    let roles: Vec<&str> = page.user.roles.iter().map(|r| role_label(*r)).collect();
+    let roles: Vec<&str> = page.user.roles.iter().map(|r| labels::role(*r)).collect();
     render(&HomePage {
         layout: page.layout(),
         name: me.full_name,

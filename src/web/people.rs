@@ -7,7 +7,6 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::account::role_label;
 use super::labels;
 use super::page::{render_with, FormErrors, Layout, PageError, PageUser};
 use super::upload::{read_form, Posted};
@@ -135,7 +134,7 @@ async fn show(
                 roles: u
                     .roles
                     .iter()
-                    .map(|r| role_label(*r))
+                    .map(|r| labels::role(*r))
                     .collect::<Vec<_>>()
                     .join(", "),
                 active: u.active,
@@ -168,7 +167,7 @@ async fn show(
             .iter()
             .map(|r| Choice {
                 value: r.as_str().into(),
-                label: role_label(*r).into(),
+                label: labels::role(*r).into(),
                 selected: chosen_roles.iter().any(|c| c == r.as_str())
                     || (chosen_roles.is_empty() && *r == Role::Trainee),
             })

@@ -124,7 +124,7 @@ async fn only_one_of_concurrent_newer_courses_supersedes_the_old_one() {
             assert_eq!(answer.error_code(), "conflict");
             assert_eq!(
                 answer.json["error"]["message"],
-                "That course has already been superseded."
+                "Khóa bồi dưỡng này đã được thay thế bằng một khóa khác."
             );
         }
         let old = app

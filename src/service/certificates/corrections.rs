@@ -15,6 +15,7 @@ use crate::db::schema::{certificate_lineage, certificates, users};
 use crate::db::training as training_rows;
 use crate::db::views::certificates::{views, CertificateRow, CertificateView};
 use crate::db::Db;
+use crate::domain::labels;
 use crate::domain::people::{parse_birth_date, FullName};
 use crate::error::AppError;
 use crate::service::audited;
@@ -51,8 +52,9 @@ pub fn revoke_certificate(
     .execute(conn)?;
     if updated == 0 {
         return Err(AppError::conflict(format!(
-            "The certificate is {}; only a valid one can be revoked.",
-            row.status
+            "Giấy chứng nhận đang ở trạng thái “{}”; \
+             chỉ thu hồi được giấy chứng nhận còn hiệu lực.",
+            labels::certificate_status(&row.status)
         )));
     }
     AuditEvent::new(actor.id, "certificate_revoked", "certificate")
@@ -83,17 +85,19 @@ pub fn reissue_certificate(
         .first(conn)?;
     if locked != "valid" {
         return Err(AppError::conflict(format!(
-            "The certificate is {locked}; only a valid one can be corrected."
+            "Giấy chứng nhận đang ở trạng thái “{}”; \
+             chỉ cấp lại được giấy chứng nhận còn hiệu lực.",
+            labels::certificate_status(&locked)
         )));
     }
     if row.valid_until <= today {
         return Err(AppError::conflict(
-            "The certificate has expired; a correction would not be valid.",
+            "Giấy chứng nhận đã hết hạn; bản cấp lại sẽ không có giá trị.",
         ));
     }
-    let cohort_id = row
-        .cohort_id
-        .ok_or_else(|| AppError::conflict("This certificate has no cohort to reissue from."))?;
+    let cohort_id = row.cohort_id.ok_or_else(|| {
+        AppError::conflict("Giấy chứng nhận này không gắn với lớp nào nên không cấp lại được.")
+    })?;
     let cohort = training_rows::cohort(conn, cohort_id)?;
     let course = training_rows::course(conn, row.course_id)?;
     let lineage: Vec<Uuid> = certificate_lineage::table
@@ -107,7 +111,10 @@ pub fn reissue_certificate(
         .first(conn)?;
     if let (Some(d), Some(nid)) = (birth, &national_id) {
         crate::domain::people::NationalId::parse(nid, Some(d)).map_err(|_| {
-            AppError::validation("date_of_birth", "does not agree with the person's CCCD")
+            AppError::validation(
+                "date_of_birth",
+                "Ngày sinh không khớp với số CCCD của người này.",
+            )
         })?;
     }
     let updates_record = actor.scope.covers_person(row.holder_id, holder_org);

@@ -88,7 +88,8 @@ impl CertificateSearch {
             if !matches!(s.as_str(), "valid" | "expired" | "revoked" | "superseded") {
                 return Err(AppError::validation(
                     "status",
-                    "must be valid, expired, revoked or superseded",
+                    "Trạng thái phải là valid (còn hiệu lực), expired (đã hết hạn), revoked \
+                     (đã thu hồi) hoặc superseded (đã được thay thế).",
                 ));
             }
         }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     account_rule, denial_line, insert_person, national_id_probe_wait, national_id_taken, today,
-    write_person,
+    write_person, NATIONAL_ID_TAKEN, USERNAME_TAKEN,
 };
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;
@@ -71,10 +71,11 @@ fn apply_import(
         let line = row.line;
         let org = orgs::find_by_code(conn, &row.organization_code)?;
         let Some(org) = org.filter(|o| actor.scope.covers_organization(o.id)) else {
-            errors.push(ImportError::new(
+            errors.push(ImportError::in_column(
                 line,
-                format!(
-                    "organization_code `{}`: no such organisation in your scope",
+                "organization_code",
+                &format!(
+                    "Không có đơn vị mã “{}” trong phạm vi của bạn.",
                     row.organization_code
                 ),
             ));
@@ -87,7 +88,7 @@ fn apply_import(
                 .scope
                 .covers_person(existing.id, existing.organization_id)
             {
-                errors.push(ImportError::new(line, "username: this username is taken"));
+                errors.push(ImportError::in_column(line, "username", USERNAME_TAKEN));
                 continue;
             }
             let held = rows::roles_of(conn, &[existing.id])?
@@ -115,9 +116,10 @@ fn apply_import(
         }
         if let Some(nid) = &row.person.national_id {
             if national_id_taken(conn, actor, nid.as_str(), existing.as_ref().map(|e| e.id))? {
-                errors.push(ImportError::new(
+                errors.push(ImportError::in_column(
                     line,
-                    "national_id: another person has this national id",
+                    "national_id",
+                    NATIONAL_ID_TAKEN,
                 ));
                 continue;
             }

@@ -17,6 +17,7 @@ use crate::db::schema::users;
 use crate::db::users::{self as rows, UserRow, UserView};
 use crate::db::Db;
 use crate::domain::access::{check_account_change, manages_people, AccountChange, AccountDenial};
+use crate::domain::labels;
 use crate::domain::people::{check_person, parse_roles, CheckedPerson, PersonInput, Role};
 use crate::domain::user_import::ImportError;
 use crate::error::AppError;
@@ -94,14 +95,15 @@ pub(super) fn visible_user(
 }
 
 /// What a person's row may not share with another's: the national ID, the username.
-const NATIONAL_ID_TAKEN: &str = "Another person has this national id.";
+pub(super) const NATIONAL_ID_TAKEN: &str = "Số CCCD này đã thuộc về một người khác.";
+pub(super) const USERNAME_TAKEN: &str = "Tên đăng nhập này đã có người dùng.";
 const PERSON_UNIQUES: &[(&str, &str)] = &[
     ("national_id", NATIONAL_ID_TAKEN),
-    ("username", "This username is taken."),
+    ("username", USERNAME_TAKEN),
 ];
 
 fn person_unique(e: diesel::result::Error) -> AppError {
-    AppError::unique(e, PERSON_UNIQUES, "This already exists.")
+    AppError::unique(e, PERSON_UNIQUES, "Người này đã có trong hệ thống.")
 }
 
 /// The grant rule ([`check_account_change`]) for this caller; the command line acts as an
@@ -120,15 +122,32 @@ pub(super) fn account_rule(
 
 /// The line of an import report for a refused account change.
 pub(super) fn denial_line(line: u64, denial: AccountDenial) -> ImportError {
-    let message = match denial {
-        AccountDenial::Grant(role) => format!("roles: you may not grant `{}`", role.as_str()),
-        AccountDenial::OwnRoles => "roles: nobody changes their own roles".into(),
-        AccountDenial::OwnAccess => "nobody changes their own access".into(),
-        AccountDenial::Outranked => {
-            "username: this person holds a role you may not grant, so you cannot change them".into()
-        }
-    };
-    ImportError::new(line, message)
+    match denial {
+        AccountDenial::Grant(role) => ImportError::in_column(
+            line,
+            "roles",
+            &format!(
+                "Bạn không được cấp vai trò {} “{}”.",
+                labels::role(role),
+                role.as_str()
+            ),
+        ),
+        AccountDenial::OwnRoles => ImportError::in_column(
+            line,
+            "roles",
+            "Không ai được tự thay đổi vai trò của chính mình.",
+        ),
+        AccountDenial::OwnAccess => ImportError::new(
+            line,
+            "Không ai được tự khóa tài khoản hay tự đặt lại mật khẩu của chính mình.",
+        ),
+        AccountDenial::Outranked => ImportError::in_column(
+            line,
+            "username",
+            "Người này giữ một vai trò mà bạn không được cấp, nên bạn không thể thay đổi \
+             thông tin của họ.",
+        ),
+    }
 }
 
 /// Before a national ID is written for someone: a caller who keeps hitting IDs held by other
