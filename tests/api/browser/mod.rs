@@ -24,6 +24,9 @@
 // Not every test uses every helper.
 #![allow(dead_code)]
 
+mod accessibility;
+mod journeys;
+mod steps;
 mod verify;
 
 use std::fmt;
@@ -236,7 +239,8 @@ impl Drop for Driver {
 pub struct Violation {
     /// The rule, such as `color-contrast`.
     pub id: String,
-    /// `serious` or `critical` (the others are not reported).
+    /// `minor`, `moderate`, `serious` or `critical` ([`Browser::axe`] reports only the last
+    /// two).
     pub impact: String,
     pub help: String,
     pub help_url: String,
@@ -545,6 +549,16 @@ impl Browser {
     /// Runs axe-core on the page as it is now; the violations of impact `serious` or
     /// `critical`.
     pub async fn axe(&self) -> Vec<Violation> {
+        self.axe_all()
+            .await
+            .into_iter()
+            .filter(|v| matches!(v.impact.as_str(), "serious" | "critical"))
+            .collect()
+    }
+
+    /// Runs axe-core on the page as it is now; every violation, of any impact (`minor`,
+    /// `moderate`, `serious`, `critical`).
+    pub async fn axe_all(&self) -> Vec<Violation> {
         self.wait_loaded().await;
         self.client
             .execute(&self.axe, vec![])
@@ -574,7 +588,6 @@ impl Browser {
             .as_array()
             .expect("axe's violations")
             .iter()
-            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
             .map(|v| Violation {
                 id: text(v, "id"),
                 impact: text(v, "impact"),
