@@ -117,6 +117,8 @@ impl Application {
                 ))
                 .wrap(TracingLogger::default())
                 .configure(crate::api::configure)
+                // the pages last: their scope answers every path the API did not take
+                .configure(crate::web::configure)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))
         })
         .listen(listener)?

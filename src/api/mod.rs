@@ -81,8 +81,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
 pub struct ApiDoc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(crate::web::configure)
-        .service(health::healthz)
+    cfg.service(health::healthz)
         .service(health::readyz)
         .route(
             "/api/openapi.json",

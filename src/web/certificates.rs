@@ -22,24 +22,40 @@ use crate::startup::AppState;
 pub struct DeskQuery {
     pub q: Option<String>,
     pub status: Option<String>,
-    pub cohort_id: Option<Uuid>,
-    pub issued_from: Option<NaiveDate>,
-    pub issued_to: Option<NaiveDate>,
+    /// Empty when the form's "all cohorts" is chosen.
+    pub cohort_id: Option<String>,
+    /// Empty when the form's date field is left blank.
+    pub issued_from: Option<String>,
+    pub issued_to: Option<String>,
     pub page: Option<i64>,
 }
 
+/// A date typed in a filter: blank is no filter; anything else must be a date.
+fn filter_date(field: &'static str, value: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| AppError::validation(field, "Nhập ngày theo dạng năm-tháng-ngày.")),
+    }
+}
+
 impl DeskQuery {
-    fn search(&self, per_page: i64) -> CertificateSearch {
-        CertificateSearch {
+    fn cohort(&self) -> Option<Uuid> {
+        self.cohort_id.as_deref().and_then(|c| c.parse().ok())
+    }
+
+    fn search(&self, per_page: i64) -> Result<CertificateSearch, AppError> {
+        Ok(CertificateSearch {
             q: self.q.clone().filter(|q| !q.trim().is_empty()),
             status: self.status.clone().filter(|s| !s.is_empty()),
-            cohort_id: self.cohort_id,
-            issued_from: self.issued_from,
-            issued_to: self.issued_to,
+            cohort_id: self.cohort(),
+            issued_from: filter_date("issued_from", &self.issued_from)?,
+            issued_to: filter_date("issued_to", &self.issued_to)?,
             page: Some(self.page.unwrap_or(1)),
             per_page: Some(per_page),
             ..Default::default()
-        }
+        })
     }
 
     /// The query string of these filters (for export links and paging).
@@ -51,14 +67,16 @@ impl DeskQuery {
         if let Some(s) = self.status.as_ref().filter(|s| !s.is_empty()) {
             pairs.push(("status", s.clone()));
         }
-        if let Some(c) = self.cohort_id {
+        if let Some(c) = self.cohort() {
             pairs.push(("cohort_id", c.to_string()));
         }
-        if let Some(d) = self.issued_from {
-            pairs.push(("issued_from", d.to_string()));
-        }
-        if let Some(d) = self.issued_to {
-            pairs.push(("issued_to", d.to_string()));
+        for (name, value) in [
+            ("issued_from", &self.issued_from),
+            ("issued_to", &self.issued_to),
+        ] {
+            if let Some(d) = value.as_ref().filter(|d| !d.trim().is_empty()) {
+                pairs.push((name, d.clone()));
+            }
         }
         if let Some(p) = page {
             pairs.push(("page", p.to_string()));
@@ -84,8 +102,8 @@ struct Line {
 }
 
 struct StatusChoice {
-    value: &'static str,
-    label: &'static str,
+    value: String,
+    label: String,
     selected: bool,
 }
 
@@ -95,6 +113,9 @@ struct DeskPage {
     layout: Layout,
     filters: DeskQuery,
     statuses: Vec<StatusChoice>,
+    cohorts: Vec<StatusChoice>,
+    /// The cohort chosen in the filter, for its ZIP link.
+    cohort: Option<Uuid>,
     lines: Vec<Line>,
     total: i64,
     page: i64,
@@ -111,8 +132,8 @@ impl DeskPage {
         value.as_deref().unwrap_or("")
     }
 
-    fn date(value: &Option<NaiveDate>) -> String {
-        value.map(|d| d.to_string()).unwrap_or_default()
+    fn date(value: &Option<String>) -> &str {
+        value.as_deref().unwrap_or("")
     }
 }
 
@@ -143,8 +164,29 @@ async fn show(
     staff_only(page)?;
     let actor = page.actor();
     let found =
-        service::find_certificates(&state.db, &actor, filters.search(PER_PAGE), viewing(state))
+        service::find_certificates(&state.db, &actor, filters.search(PER_PAGE)?, viewing(state))
             .await?;
+    // the cohorts of the scope, newest first, for the cohort filter
+    let recent = crate::service::cohorts::find_cohorts(
+        &state.db,
+        &actor,
+        crate::service::cohorts::CohortSearch {
+            per_page: Some(100),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let chosen_cohort = filters.cohort();
+    let mut cohort_choices = vec![StatusChoice {
+        value: String::new(),
+        label: "Tất cả".into(),
+        selected: chosen_cohort.is_none(),
+    }];
+    cohort_choices.extend(recent.items.into_iter().map(|c| StatusChoice {
+        selected: chosen_cohort == Some(c.id),
+        value: c.id.to_string(),
+        label: format!("{} ({})", c.title, c.starts_on.format("%d/%m/%Y")),
+    }));
     let pages = ((found.total + PER_PAGE - 1) / PER_PAGE).max(1);
     let date = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
     let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
@@ -159,8 +201,8 @@ async fn show(
         ]
         .into_iter()
         .map(|(value, label)| StatusChoice {
-            value,
-            label,
+            value: value.into(),
+            label: label.into(),
             selected: filters.status.as_deref().unwrap_or("") == value,
         })
         .collect(),
@@ -197,6 +239,8 @@ async fn show(
             )
         }),
         export_query: filters.query_string(None),
+        cohorts: cohort_choices,
+        cohort: chosen_cohort,
         filters,
         notice,
         error: error.map(|(_, m)| m),
@@ -226,7 +270,7 @@ pub async fn export(
         "csv" => ReportFormat::Csv,
         _ => return Err(AppError::NotFound.into()),
     };
-    let search = query.into_inner().search(PER_PAGE);
+    let search = query.into_inner().search(PER_PAGE)?;
     let export =
         service::export_certificates(&state.db, &page.actor(), search, viewing(&state), format)
             .await?;

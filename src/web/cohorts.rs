@@ -219,6 +219,16 @@ async fn new_form(
                     .items
                     .iter()
                     .filter(|c| c.superseded_by_id.is_none())
+                    // only the tiers some organisation of the caller's may organise (rule 1)
+                    .filter(|c| {
+                        orgs.items.iter().any(|o| {
+                            crate::domain::training::check_organizer(
+                                c.tier(),
+                                crate::domain::organizations::OrganizationKind::parse(&o.kind),
+                            )
+                            .is_ok()
+                        })
+                    })
                     .map(|c| {
                         (
                             c.id.to_string(),

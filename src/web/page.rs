@@ -271,3 +271,51 @@ impl FormErrors {
         self.summary.is_none() && self.fields.is_empty()
     }
 }
+
+/// Whether a path belongs to the JSON API (which answers its errors in JSON).
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// An error answered the way the path speaks: JSON for the API, a page for everything else.
+fn answer(req: &HttpRequest, e: AppError) -> actix_web::Error {
+    if is_api(req.path()) {
+        e.into()
+    } else {
+        PageError::App(e).into()
+    }
+}
+
+/// What is not here: the API's JSON 404, or a page saying so.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    answer(&req, AppError::NotFound).error_response()
+}
+
+/// A path segment that does not parse (a malformed id) names nothing: 404.
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default().error_handler(|_, req| answer(req, AppError::NotFound))
+}
+
+/// A query parameter of the wrong form (a date that is not one): 400, as a page.
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default().error_handler(|_, req| {
+        answer(
+            req,
+            AppError::BadRequest("Địa chỉ trang có một tham số không đúng dạng.".into()),
+        )
+    })
+}
+
+/// A form that cannot be read (a field missing or of the wrong form): 400, as a page.
+pub fn form_config() -> actix_web::web::FormConfig {
+    actix_web::web::FormConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|_, req| {
+            answer(
+                req,
+                AppError::BadRequest(
+                    "Biểu mẫu thiếu thông tin hoặc có trường không đúng dạng.".into(),
+                ),
+            )
+        })
+}

@@ -627,3 +627,27 @@ async fn coordinator_runs_a_cohort_through_the_pages() {
     assert_eq!(own.status, 200);
     assert!(!own.body.contains("name=\"action\""));
 }
+
+#[actix_rt::test]
+async fn a_wrong_page_address_is_a_vietnamese_page_and_a_wrong_api_address_stays_json() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let page = get_page(&app, "/khong-co-trang-nay", "").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("<html lang=\"vi\">"), "{}", page.body);
+    assert!(page.body.contains("Không tìm thấy"));
+    let api = app.get("/api/v1/khong-co", None).await;
+    assert_eq!(api.status.as_u16(), 404);
+    assert_eq!(api.error_code(), "not_found");
+    let hr = sign_in(&app, "nhansu.hn").await;
+    let bad_query = get_page(&app, "/certificates?issued_from=hom-qua", &hr).await;
+    assert_eq!(bad_query.status, 400);
+    assert!(
+        bad_query.body.contains("<html lang=\"vi\">"),
+        "{}",
+        bad_query.body
+    );
+    let bad_id = get_page(&app, "/cohorts/khong-phai-ma", &hr).await;
+    assert_eq!(bad_id.status, 404);
+    assert!(bad_id.body.contains("Không tìm thấy"));
+}
