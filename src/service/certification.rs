@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::audited;
+use super::as_actor;
 use super::cohorts::{reach_cohort, require_certified_instructor, status_of, Access};
 use crate::auth::current_user::Actor;
 use crate::certificates::issuance::{self, NewCertificate};
@@ -139,24 +139,20 @@ pub async fn finalize(
     id: Uuid,
     today: NaiveDate,
 ) -> Result<FinalizeReport, AppError> {
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            let done = conn.transaction(|conn| {
-                reach_cohort(conn, &actor, id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, id)?;
-                finalize_cohort(conn, &issuer, &actor, cohort, today)
-            })?;
-            // after commit: the PDFs' digests, and the answer, hold no lock
-            issuance::store_digests(conn, &issuer, &done.issued);
-            Ok(FinalizeReport {
-                completed: done.completed,
-                failed: done.failed,
-                issued: views(conn, &done.issued, today, &issuer.public_url)?,
-                already_issued: done.already_issued,
-            })
+    as_actor(db, actor, "finalize", move |conn, actor| {
+        let done = conn.transaction(|conn| {
+            reach_cohort(conn, actor, id, Access::Manage)?;
+            let cohort = rows::cohort_for_update(conn, id)?;
+            finalize_cohort(conn, &issuer, actor, cohort, today)
+        })?;
+        // after commit: the PDFs' digests, and the answer, hold no lock
+        issuance::store_digests(conn, &issuer, &done.issued);
+        Ok(FinalizeReport {
+            completed: done.completed,
+            failed: done.failed,
+            issued: views(conn, &done.issued, today, &issuer.public_url)?,
+            already_issued: done.already_issued,
         })
-        .await;
-    audited(db, actor, result, "finalize").await
+    })
+    .await
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{audit, audited, refuse};
+use super::{as_actor, audit, refuse};
 use crate::auth::current_user::Actor;
 use crate::db::cohorts::{self as cohort_rows, CohortFilter, CohortUpdate, NewCohort};
 use crate::db::organizations as orgs;
@@ -247,52 +247,47 @@ pub async fn create_cohort(
     if !actor.scope.covers_organization(input.organization_id) {
         return Err(AppError::NotFound);
     }
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            let course = rows::course(conn, input.course_id)
-                .optional()?
-                .ok_or_else(|| {
-                    AppError::validation(
-                        "course_id",
-                        "Không có khóa bồi dưỡng nào có mã định danh này.",
-                    )
-                })?;
-            let organizer = orgs::find(conn, input.organization_id)?;
-            check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
-            if !actor.coordinates(organizer.id) {
-                return Err(AppError::Forbidden);
-            }
-            if course.superseded_by_id.is_some() {
-                return Err(AppError::Rule {
-                    code: ErrorCode::CourseSuperseded,
-                    message:
-                        "Khóa bồi dưỡng này đã được thay bằng phiên bản chương trình mới hơn; \
+    as_actor(db, actor, "create_cohort", move |conn, actor| {
+        let course = rows::course(conn, input.course_id)
+            .optional()?
+            .ok_or_else(|| {
+                AppError::validation(
+                    "course_id",
+                    "Không có khóa bồi dưỡng nào có mã định danh này.",
+                )
+            })?;
+        let organizer = orgs::find(conn, input.organization_id)?;
+        check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
+        if !actor.coordinates(organizer.id) {
+            return Err(AppError::Forbidden);
+        }
+        if course.superseded_by_id.is_some() {
+            return Err(AppError::Rule {
+                code: ErrorCode::CourseSuperseded,
+                message: "Khóa bồi dưỡng này đã được thay bằng phiên bản chương trình mới hơn; \
                               hãy xếp lớp theo khóa mới."
-                            .into(),
-                });
-            }
-            conn.transaction(|conn| {
-                let new = NewCohort {
-                    course_id: course.id,
-                    organization_id: organizer.id,
-                    title: &title,
-                    starts_on: input.starts_on,
-                    ends_on: input.ends_on,
-                    location: &location,
-                    mode: &input.mode,
-                    capacity: input.capacity,
-                    campaign: campaign.as_deref(),
-                };
-                let row = cohort_rows::insert(conn, &new)?;
-                let details = json!({ "course_id": course.id, "organization_id": organizer.id });
-                audit(conn, &actor, "cohort_created", "cohort", row.id, details)?;
-                cohort_view(conn, row, true)
-            })
+                    .into(),
+            });
+        }
+        conn.transaction(|conn| {
+            let new = NewCohort {
+                course_id: course.id,
+                organization_id: organizer.id,
+                title: &title,
+                starts_on: input.starts_on,
+                ends_on: input.ends_on,
+                location: &location,
+                mode: &input.mode,
+                capacity: input.capacity,
+                campaign: campaign.as_deref(),
+            };
+            let row = cohort_rows::insert(conn, &new)?;
+            let details = json!({ "course_id": course.id, "organization_id": organizer.id });
+            audit(conn, actor, "cohort_created", "cohort", row.id, details)?;
+            cohort_view(conn, row, true)
         })
-        .await;
-    audited(db, actor, result, "create_cohort").await
+    })
+    .await
 }
 
 /// What a search for cohorts asks.
@@ -392,82 +387,77 @@ pub async fn update_cohort(
         ),
         None => None,
     };
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            conn.transaction(|conn| {
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let current = status_of(&cohort);
-                let mode = body.mode.clone().unwrap_or_else(|| cohort.mode.clone());
-                let starts_on = body.starts_on.unwrap_or(cohort.starts_on);
-                let ends_on = body.ends_on.unwrap_or(cohort.ends_on);
-                let capacity = body.capacity.unwrap_or(cohort.capacity);
-                let CohortText {
-                    title,
-                    location,
-                    campaign,
-                } = check_fields(
-                    body.title.as_deref().unwrap_or(&cohort.title),
-                    starts_on,
-                    ends_on,
-                    body.location.as_deref().unwrap_or(&cohort.location),
-                    &mode,
-                    capacity,
-                    body.campaign.as_deref().or(cohort.campaign.as_deref()),
-                )
-                .map_err(AppError::Validation)?;
-                let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
-                if dates_changed {
-                    if current == CohortStatus::InProgress {
-                        return Err(AppError::Conflict {
-                            code: ErrorCode::CohortStarted,
-                            message: "Không thể đổi ngày của lớp đã bắt đầu.".into(),
-                        });
-                    }
-                    for s in rows::sessions_of(conn, id)? {
-                        training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on)
-                            .map_err(|_| AppError::Conflict {
-                                code: ErrorCode::SessionsOutsideDates,
-                                message: "Một số buổi học nằm ngoài thời gian mới của lớp; \
-                                          hãy dời hoặc xóa các buổi đó trước."
-                                    .into(),
-                            })?;
-                    }
-                }
-                if capacity < cohort.capacity
-                    && rows::enrolled_count(conn, id)? > i64::from(capacity)
-                {
+    as_actor(db, actor, "update_cohort", move |conn, actor| {
+        conn.transaction(|conn| {
+            let cohort = lock_for_change(conn, actor, id)?;
+            let current = status_of(&cohort);
+            let mode = body.mode.clone().unwrap_or_else(|| cohort.mode.clone());
+            let starts_on = body.starts_on.unwrap_or(cohort.starts_on);
+            let ends_on = body.ends_on.unwrap_or(cohort.ends_on);
+            let capacity = body.capacity.unwrap_or(cohort.capacity);
+            let CohortText {
+                title,
+                location,
+                campaign,
+            } = check_fields(
+                body.title.as_deref().unwrap_or(&cohort.title),
+                starts_on,
+                ends_on,
+                body.location.as_deref().unwrap_or(&cohort.location),
+                &mode,
+                capacity,
+                body.campaign.as_deref().or(cohort.campaign.as_deref()),
+            )
+            .map_err(AppError::Validation)?;
+            let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
+            if dates_changed {
+                if current == CohortStatus::InProgress {
                     return Err(AppError::Conflict {
-                        code: ErrorCode::CohortFull,
-                        message: "Số học viên đã ghi danh nhiều hơn sĩ số tối đa mới.".into(),
+                        code: ErrorCode::CohortStarted,
+                        message: "Không thể đổi ngày của lớp đã bắt đầu.".into(),
                     });
                 }
-                let status = next_status.unwrap_or(current);
-                check_transition(current, status)?;
-                let change = CohortUpdate {
-                    title: &title,
-                    location: &location,
-                    mode: &mode,
-                    starts_on,
-                    ends_on,
-                    capacity,
-                    campaign: campaign.as_deref(),
-                    status,
-                };
-                let row = cohort_rows::update(conn, id, &change)?;
-                if status == CohortStatus::InProgress && current != CohortStatus::InProgress {
-                    // rule 2: a tier-2 cohort cannot start without a certified instructor
-                    let course = rows::course(conn, row.course_id)?;
-                    require_certified_instructor(conn, &row, &course)?;
+                for s in rows::sessions_of(conn, id)? {
+                    training::session_minutes(s.starts_at, s.ends_at, starts_on, ends_on).map_err(
+                        |_| AppError::Conflict {
+                            code: ErrorCode::SessionsOutsideDates,
+                            message: "Một số buổi học nằm ngoài thời gian mới của lớp; \
+                                          hãy dời hoặc xóa các buổi đó trước."
+                                .into(),
+                        },
+                    )?;
                 }
-                let details = json!({ "status": status.as_str(), "dates_changed": dates_changed });
-                audit(conn, &actor, "cohort_updated", "cohort", id, details)?;
-                cohort_view(conn, row, true)
-            })
+            }
+            if capacity < cohort.capacity && rows::enrolled_count(conn, id)? > i64::from(capacity) {
+                return Err(AppError::Conflict {
+                    code: ErrorCode::CohortFull,
+                    message: "Số học viên đã ghi danh nhiều hơn sĩ số tối đa mới.".into(),
+                });
+            }
+            let status = next_status.unwrap_or(current);
+            check_transition(current, status)?;
+            let change = CohortUpdate {
+                title: &title,
+                location: &location,
+                mode: &mode,
+                starts_on,
+                ends_on,
+                capacity,
+                campaign: campaign.as_deref(),
+                status,
+            };
+            let row = cohort_rows::update(conn, id, &change)?;
+            if status == CohortStatus::InProgress && current != CohortStatus::InProgress {
+                // rule 2: a tier-2 cohort cannot start without a certified instructor
+                let course = rows::course(conn, row.course_id)?;
+                require_certified_instructor(conn, &row, &course)?;
+            }
+            let details = json!({ "status": status.as_str(), "dates_changed": dates_changed });
+            audit(conn, actor, "cohort_updated", "cohort", id, details)?;
+            cohort_view(conn, row, true)
         })
-        .await;
-    audited(db, actor, result, "update_cohort").await
+    })
+    .await
 }
 
 /// Adds a teaching session within the cohort's dates, overlapping none of its others.
@@ -483,31 +473,22 @@ pub async fn add_session(
         crate::domain::text::check_text("topic", topic, crate::domain::text::limits::SESSION_TOPIC)
             .map(|t| clean_text(&t))
             .map_err(|e| AppError::Validation(vec![e]))?;
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            conn.transaction(|conn| {
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let minutes = training::session_minutes(
-                    starts_at,
-                    ends_at,
-                    cohort.starts_on,
-                    cohort.ends_on,
-                )?;
-                if cohort_rows::overlapping_sessions(conn, id, starts_at, ends_at)? > 0 {
-                    return Err(AppError::Conflict {
-                        code: ErrorCode::SessionOverlap,
-                        message: "Thời gian này trùng với một buổi học khác của lớp.".into(),
-                    });
-                }
-                let row =
-                    cohort_rows::insert_session(conn, id, starts_at, ends_at, minutes, &topic)?;
-                let details = json!({ "session_id": row.id, "minutes": minutes });
-                audit(conn, &actor, "session_created", "cohort", id, details)?;
-                Ok(SessionView::from(row))
-            })
+    as_actor(db, actor, "create_session", move |conn, actor| {
+        conn.transaction(|conn| {
+            let cohort = lock_for_change(conn, actor, id)?;
+            let minutes =
+                training::session_minutes(starts_at, ends_at, cohort.starts_on, cohort.ends_on)?;
+            if cohort_rows::overlapping_sessions(conn, id, starts_at, ends_at)? > 0 {
+                return Err(AppError::Conflict {
+                    code: ErrorCode::SessionOverlap,
+                    message: "Thời gian này trùng với một buổi học khác của lớp.".into(),
+                });
+            }
+            let row = cohort_rows::insert_session(conn, id, starts_at, ends_at, minutes, &topic)?;
+            let details = json!({ "session_id": row.id, "minutes": minutes });
+            audit(conn, actor, "session_created", "cohort", id, details)?;
+            Ok(SessionView::from(row))
         })
-        .await;
-    audited(db, actor, result, "create_session").await
+    })
+    .await
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{audited, refuse};
+use super::{as_actor, refuse};
 use crate::auth::current_user::Actor;
 use crate::db::audit::AuditEvent;
 use crate::db::organizations as orgs;
@@ -149,41 +149,37 @@ pub async fn create_course(
         return Err(refuse(db, actor, "create_course").await);
     }
     let (code, title, tier, version) = check(&body)?;
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            let own_kind = OrganizationKind::parse(&orgs::find(conn, actor.organization_id)?.kind);
-            let coordinator_of = own_kind.filter(|_| actor.has(Role::Coordinator));
-            if !may_create_course(tier, actor.has(Role::Admin), coordinator_of) {
-                return Err(AppError::Forbidden);
+    as_actor(db, actor, "create_course", move |conn, actor| {
+        let own_kind = OrganizationKind::parse(&orgs::find(conn, actor.organization_id)?.kind);
+        let coordinator_of = own_kind.filter(|_| actor.has(Role::Coordinator));
+        if !may_create_course(tier, actor.has(Role::Admin), coordinator_of) {
+            return Err(AppError::Forbidden);
+        }
+        conn.transaction(|conn| {
+            let new = NewCourse {
+                code: &code,
+                title: &title,
+                tier,
+                curriculum_version: &version,
+                required_hours: body.required_hours,
+                min_attendance_percent: body.min_attendance_percent,
+                pass_score: body.pass_score,
+                certificate_validity_months: body.certificate_validity_months,
+            };
+            let row = rows::insert_course(conn, &new)
+                .map_err(|e| AppError::unique(e, &[], "Đã có khóa bồi dưỡng mang mã này."))?;
+            if let Some(old_id) = body.supersedes_id {
+                supersede(conn, old_id, &row)?;
             }
-            conn.transaction(|conn| {
-                let new = NewCourse {
-                    code: &code,
-                    title: &title,
-                    tier,
-                    curriculum_version: &version,
-                    required_hours: body.required_hours,
-                    min_attendance_percent: body.min_attendance_percent,
-                    pass_score: body.pass_score,
-                    certificate_validity_months: body.certificate_validity_months,
-                };
-                let row = rows::insert_course(conn, &new)
-                    .map_err(|e| AppError::unique(e, &[], "Đã có khóa bồi dưỡng mang mã này."))?;
-                if let Some(old_id) = body.supersedes_id {
-                    supersede(conn, old_id, &row)?;
-                }
-                AuditEvent::new(actor.id, "course_created", "course")
-                    .object(row.id)
-                    .from_address(&actor.address)
-                    .details(json!({ "code": row.code, "supersedes_id": body.supersedes_id }))
-                    .record(conn)?;
-                Ok(row)
-            })
+            AuditEvent::new(actor.id, "course_created", "course")
+                .object(row.id)
+                .from_address(&actor.address)
+                .details(json!({ "code": row.code, "supersedes_id": body.supersedes_id }))
+                .record(conn)?;
+            Ok(row)
         })
-        .await;
-    audited(db, actor, result, "create_course").await
+    })
+    .await
 }
 
 /// Every course, by tier then code (anyone signed in).

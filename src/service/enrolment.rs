@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::cohorts::{lock_for_change, reach_cohort, Access};
-use super::{audit, audited};
+use super::{as_actor, audit};
 use crate::auth::current_user::Actor;
 use crate::db::organizations::{self as orgs, OrganizationRow};
 use crate::db::training as rows;
@@ -119,21 +119,17 @@ pub async fn enroll(
     id: Uuid,
     person: Uuid,
 ) -> Result<EnrollmentView, AppError> {
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            conn.transaction(|conn| {
-                // the lock makes the capacity check and the insert one step
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let enrollment_id = enroll_locked(conn, &actor, &cohort, person)?;
-                enrollment_views(conn, id, Some(enrollment_id))?
-                    .pop()
-                    .ok_or(AppError::NotFound)
-            })
+    as_actor(db, actor, "enroll", move |conn, actor| {
+        conn.transaction(|conn| {
+            // the lock makes the capacity check and the insert one step
+            let cohort = lock_for_change(conn, actor, id)?;
+            let enrollment_id = enroll_locked(conn, actor, &cohort, person)?;
+            enrollment_views(conn, id, Some(enrollment_id))?
+                .pop()
+                .ok_or(AppError::NotFound)
         })
-        .await;
-    audited(db, actor, result, "enroll").await
+    })
+    .await
 }
 
 /// Withdraws an active enrolment from a cohort the caller manages; the row stays, and the
@@ -144,37 +140,33 @@ pub async fn withdraw(
     id: Uuid,
     enrollment_id: Uuid,
 ) -> Result<(), AppError> {
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            conn.transaction(|conn| {
-                lock_for_change(conn, &actor, id)?;
-                let e = rows::enrollment(conn, enrollment_id)?;
-                if e.cohort_id != id {
-                    return Err(AppError::NotFound);
-                }
-                if e.status != "enrolled" {
-                    return Err(AppError::conflict(format!(
-                        "Học viên này đang ở trạng thái “{}”; chỉ rút được học viên đang học.",
-                        labels::enrollment_status(&e.status)
-                    )));
-                }
-                enrollments::set_status(conn, enrollment_id, "withdrawn")?;
-                let details = json!({ "cohort_id": id });
-                audit(
-                    conn,
-                    &actor,
-                    "withdrawn",
-                    "enrollment",
-                    enrollment_id,
-                    details,
-                )?;
-                Ok(())
-            })
+    as_actor(db, actor, "withdraw", move |conn, actor| {
+        conn.transaction(|conn| {
+            lock_for_change(conn, actor, id)?;
+            let e = rows::enrollment(conn, enrollment_id)?;
+            if e.cohort_id != id {
+                return Err(AppError::NotFound);
+            }
+            if e.status != "enrolled" {
+                return Err(AppError::conflict(format!(
+                    "Học viên này đang ở trạng thái “{}”; chỉ rút được học viên đang học.",
+                    labels::enrollment_status(&e.status)
+                )));
+            }
+            enrollments::set_status(conn, enrollment_id, "withdrawn")?;
+            let details = json!({ "cohort_id": id });
+            audit(
+                conn,
+                actor,
+                "withdrawn",
+                "enrollment",
+                enrollment_id,
+                details,
+            )?;
+            Ok(())
         })
-        .await;
-    audited(db, actor, result, "withdraw").await
+    })
+    .await
 }
 
 /// The enrolments of a cohort the caller may see: all of them for staff of the organiser's
@@ -237,58 +229,54 @@ pub async fn record_attendance(
             "Mỗi lần ghi tối đa 10.000 dòng.",
         ));
     }
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            conn.transaction(|conn| {
-                let session = rows::session(conn, session_id)?;
-                reach_cohort(conn, &actor, session.cohort_id, Access::Manage)?;
-                let cohort = rows::cohort_for_update(conn, session.cohort_id)?;
-                open_for_marks(&cohort.status)?;
-                let ids: Vec<Uuid> = marks.iter().map(|m| m.enrollment_id).collect();
-                let known = enrollments::statuses(conn, cohort.id, &ids)?;
-                let mut errors = Vec::new();
-                let mut seen = std::collections::HashSet::new();
-                for (i, m) in marks.iter().enumerate() {
-                    match known.iter().find(|(id, _)| *id == m.enrollment_id) {
-                        None => errors.push(FieldError::new(
-                            format!("[{i}].enrollment_id"),
-                            "Mã ghi danh này không thuộc lớp.",
-                        )),
-                        Some((_, status)) if status == "withdrawn" => errors.push(FieldError::new(
-                            format!("[{i}].enrollment_id"),
-                            "Học viên này đã rút khỏi lớp.",
-                        )),
-                        _ => {}
-                    }
-                    if !seen.insert(m.enrollment_id) {
-                        errors.push(FieldError::new(
-                            format!("[{i}].enrollment_id"),
-                            "Học viên này được ghi hai lần trong danh sách.",
-                        ));
-                    }
+    as_actor(db, actor, "record_attendance", move |conn, actor| {
+        conn.transaction(|conn| {
+            let session = rows::session(conn, session_id)?;
+            reach_cohort(conn, actor, session.cohort_id, Access::Manage)?;
+            let cohort = rows::cohort_for_update(conn, session.cohort_id)?;
+            open_for_marks(&cohort.status)?;
+            let ids: Vec<Uuid> = marks.iter().map(|m| m.enrollment_id).collect();
+            let known = enrollments::statuses(conn, cohort.id, &ids)?;
+            let mut errors = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for (i, m) in marks.iter().enumerate() {
+                match known.iter().find(|(id, _)| *id == m.enrollment_id) {
+                    None => errors.push(FieldError::new(
+                        format!("[{i}].enrollment_id"),
+                        "Mã ghi danh này không thuộc lớp.",
+                    )),
+                    Some((_, status)) if status == "withdrawn" => errors.push(FieldError::new(
+                        format!("[{i}].enrollment_id"),
+                        "Học viên này đã rút khỏi lớp.",
+                    )),
+                    _ => {}
                 }
-                if !errors.is_empty() {
-                    return Err(AppError::Validation(errors));
+                if !seen.insert(m.enrollment_id) {
+                    errors.push(FieldError::new(
+                        format!("[{i}].enrollment_id"),
+                        "Học viên này được ghi hai lần trong danh sách.",
+                    ));
                 }
-                let lines: Vec<(Uuid, bool)> =
-                    marks.iter().map(|m| (m.enrollment_id, m.present)).collect();
-                enrollments::record_attendance(conn, session_id, &lines)?;
-                let details = json!({ "lines": marks.len() });
-                audit(
-                    conn,
-                    &actor,
-                    "attendance_recorded",
-                    "session",
-                    session_id,
-                    details,
-                )?;
-                session_attendance(conn, session_id, cohort.id)
-            })
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let lines: Vec<(Uuid, bool)> =
+                marks.iter().map(|m| (m.enrollment_id, m.present)).collect();
+            enrollments::record_attendance(conn, session_id, &lines)?;
+            let details = json!({ "lines": marks.len() });
+            audit(
+                conn,
+                actor,
+                "attendance_recorded",
+                "session",
+                session_id,
+                details,
+            )?;
+            session_attendance(conn, session_id, cohort.id)
         })
-        .await;
-    audited(db, actor, result, "record_attendance").await
+    })
+    .await
 }
 
 /// Records an active enrolment's score, in a cohort the caller manages, while it is open or in
@@ -300,42 +288,38 @@ pub async fn record_score(
     score: f64,
 ) -> Result<EnrollmentView, AppError> {
     let score = check_score(score)?;
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            conn.transaction(|conn| {
-                // an enrolment never changes cohort, so its cohort id may be read before the lock
-                let cohort_id = enrollments::cohort_of(conn, enrollment_id)?;
-                reach_cohort(conn, &actor, cohort_id, Access::Manage)?;
-                // the cohort lock first, as withdrawing takes it: the enrolment read after it
-                // sees any withdrawal that committed while this call waited
-                let cohort = rows::cohort_for_update(conn, cohort_id)?;
-                open_for_marks(&cohort.status)?;
-                let e = rows::enrollment(conn, enrollment_id)?;
-                if e.status != "enrolled" {
-                    return Err(AppError::conflict(format!(
-                        "Học viên này đang ở trạng thái “{}”; chỉ chấm điểm cho học viên đang học.",
-                        labels::enrollment_status(&e.status)
-                    )));
-                }
-                enrollments::set_score(conn, enrollment_id, score)?;
-                let details = json!({ "score": score });
-                audit(
-                    conn,
-                    &actor,
-                    "score_recorded",
-                    "enrollment",
-                    enrollment_id,
-                    details,
-                )?;
-                enrollment_views(conn, cohort.id, Some(enrollment_id))?
-                    .pop()
-                    .ok_or(AppError::NotFound)
-            })
+    as_actor(db, actor, "record_score", move |conn, actor| {
+        conn.transaction(|conn| {
+            // an enrolment never changes cohort, so its cohort id may be read before the lock
+            let cohort_id = enrollments::cohort_of(conn, enrollment_id)?;
+            reach_cohort(conn, actor, cohort_id, Access::Manage)?;
+            // the cohort lock first, as withdrawing takes it: the enrolment read after it
+            // sees any withdrawal that committed while this call waited
+            let cohort = rows::cohort_for_update(conn, cohort_id)?;
+            open_for_marks(&cohort.status)?;
+            let e = rows::enrollment(conn, enrollment_id)?;
+            if e.status != "enrolled" {
+                return Err(AppError::conflict(format!(
+                    "Học viên này đang ở trạng thái “{}”; chỉ chấm điểm cho học viên đang học.",
+                    labels::enrollment_status(&e.status)
+                )));
+            }
+            enrollments::set_score(conn, enrollment_id, score)?;
+            let details = json!({ "score": score });
+            audit(
+                conn,
+                actor,
+                "score_recorded",
+                "enrollment",
+                enrollment_id,
+                details,
+            )?;
+            enrollment_views(conn, cohort.id, Some(enrollment_id))?
+                .pop()
+                .ok_or(AppError::NotFound)
         })
-        .await;
-    audited(db, actor, result, "record_score").await
+    })
+    .await
 }
 
 /// What enrolling from a file did: how many were enrolled, or every line that stopped it.
@@ -361,67 +345,61 @@ pub async fn enroll_from_csv(
             errors,
         });
     }
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            let mut line_errors: Vec<ImportError> = Vec::new();
-            let outcome = conn.transaction(|conn| {
-                let cohort = lock_for_change(conn, &actor, id)?;
-                let mut enrolled = 0;
-                for (line, username) in &lines {
-                    let person = crate::db::users::find_by_username(conn, username)?;
-                    let Some(person) = person else {
-                        line_errors.push(ImportError::new(
-                            *line,
-                            format!("Không có ai có tên đăng nhập “{username}”."),
-                        ));
-                        continue;
-                    };
-                    // each line on a savepoint: a broken rule undoes that line only, and the
-                    // whole file is undone below if any line broke one
-                    match conn.transaction(|conn| enroll_locked(conn, &actor, &cohort, person.id)) {
-                        Ok(_) => enrolled += 1,
-                        Err(AppError::NotFound) => line_errors.push(ImportError::new(
-                            *line,
-                            format!(
-                                "Không có ai có tên đăng nhập “{username}” trong phạm vi của bạn."
-                            ),
-                        )),
-                        Err(
-                            e @ (AppError::Conflict { .. }
-                            | AppError::Rule { .. }
-                            | AppError::Validation(_)),
-                        ) => line_errors.push(ImportError::new(
-                            *line,
-                            format!("“{username}”: {}", e.public_message()),
-                        )),
-                        Err(e) => return Err(e),
-                    }
+    let mut report = as_actor(db, actor, "enroll", move |conn, actor| {
+        let mut line_errors: Vec<ImportError> = Vec::new();
+        let outcome = conn.transaction(|conn| {
+            let cohort = lock_for_change(conn, actor, id)?;
+            let mut enrolled = 0;
+            for (line, username) in &lines {
+                let person = crate::db::users::find_by_username(conn, username)?;
+                let Some(person) = person else {
+                    line_errors.push(ImportError::new(
+                        *line,
+                        format!("Không có ai có tên đăng nhập “{username}”."),
+                    ));
+                    continue;
+                };
+                // each line on a savepoint: a broken rule undoes that line only, and the
+                // whole file is undone below if any line broke one
+                match conn.transaction(|conn| enroll_locked(conn, actor, &cohort, person.id)) {
+                    Ok(_) => enrolled += 1,
+                    Err(AppError::NotFound) => line_errors.push(ImportError::new(
+                        *line,
+                        format!("Không có ai có tên đăng nhập “{username}” trong phạm vi của bạn."),
+                    )),
+                    Err(
+                        e @ (AppError::Conflict { .. }
+                        | AppError::Rule { .. }
+                        | AppError::Validation(_)),
+                    ) => line_errors.push(ImportError::new(
+                        *line,
+                        format!("“{username}”: {}", e.public_message()),
+                    )),
+                    Err(e) => return Err(e),
                 }
-                if line_errors.is_empty() {
-                    Ok(enrolled)
-                } else {
-                    // undo every line
-                    Err(AppError::Validation(Vec::new()))
-                }
-            });
-            match outcome {
-                Ok(enrolled) => Ok(EnrolmentImport {
-                    enrolled,
-                    errors: Vec::new(),
-                }),
-                Err(AppError::Validation(v)) if v.is_empty() && !line_errors.is_empty() => {
-                    Ok(EnrolmentImport {
-                        enrolled: 0,
-                        errors: std::mem::take(&mut line_errors),
-                    })
-                }
-                Err(e) => Err(e),
             }
-        })
-        .await;
-    let mut report = audited(db, actor, result, "enroll").await?;
+            if line_errors.is_empty() {
+                Ok(enrolled)
+            } else {
+                // undo every line
+                Err(AppError::Validation(Vec::new()))
+            }
+        });
+        match outcome {
+            Ok(enrolled) => Ok(EnrolmentImport {
+                enrolled,
+                errors: Vec::new(),
+            }),
+            Err(AppError::Validation(v)) if v.is_empty() && !line_errors.is_empty() => {
+                Ok(EnrolmentImport {
+                    enrolled: 0,
+                    errors: std::mem::take(&mut line_errors),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
     report.errors.append(&mut errors);
     Ok(report)
 }
@@ -486,15 +464,12 @@ pub async fn attendance_sheet(
     actor: &Actor,
     id: Uuid,
 ) -> Result<Vec<SessionAttendance>, AppError> {
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let cohort = reach_cohort(conn, &a, id, Access::Manage)?;
-            rows::sessions_of(conn, cohort.id)?
-                .into_iter()
-                .map(|s| session_attendance(conn, s.id, cohort.id))
-                .collect()
-        })
-        .await;
-    audited(db, actor, result, "attendance_sheet").await
+    as_actor(db, actor, "attendance_sheet", move |conn, actor| {
+        let cohort = reach_cohort(conn, actor, id, Access::Manage)?;
+        rows::sessions_of(conn, cohort.id)?
+            .into_iter()
+            .map(|s| session_attendance(conn, s.id, cohort.id))
+            .collect()
+    })
+    .await
 }

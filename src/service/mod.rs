@@ -42,6 +42,24 @@ pub async fn refuse(db: &Db, actor: &Actor, action: &'static str) -> AppError {
     AppError::Forbidden
 }
 
+/// Runs `work` for `actor` on a pooled connection off the async workers, recording a 403 it
+/// answers as a refusal of `action` — the shape of every use case that decides inside its
+/// transaction whether the caller may act.
+pub async fn as_actor<T, F>(
+    db: &Db,
+    actor: &Actor,
+    action: &'static str,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut diesel::PgConnection, &Actor) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let caller = actor.clone();
+    let result = db.run(move |conn| work(conn, &caller)).await;
+    audited(db, actor, result, action).await
+}
+
 /// Passes a result through, recording a 403 as a refused action of `actor`.
 pub async fn audited<T>(
     db: &Db,

@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::domain::labels;
 use crate::domain::people::{parse_birth_date, FullName};
 use crate::error::AppError;
-use crate::service::audited;
+use crate::service::as_actor;
 
 /// Only an administrator or a coordinator of the issuer revokes or corrects.
 fn require_issuer_coordinator(actor: &Actor, row: &CertificateRow) -> Result<(), AppError> {
@@ -176,18 +176,15 @@ pub async fn revoke(
         .check(reason)
         .map(|r| crate::domain::organizations::clean_text(&r))
         .map_err(|e| AppError::Validation(vec![e]))?;
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                revoke_certificate(conn, &a, id, &reason)?;
-                views(conn, &[id], viewing.today, &viewing.public_url)?
-                    .pop()
-                    .ok_or(AppError::NotFound)
-            })
+    as_actor(db, actor, "revoke_certificate", move |conn, actor| {
+        conn.transaction(|conn| {
+            revoke_certificate(conn, actor, id, &reason)?;
+            views(conn, &[id], viewing.today, &viewing.public_url)?
+                .pop()
+                .ok_or(AppError::NotFound)
         })
-        .await;
-    audited(db, actor, result, "revoke_certificate").await
+    })
+    .await
 }
 
 /// A correction: a new certificate with the corrected name or birth date supersedes the old one;
@@ -221,17 +218,14 @@ pub async fn reissue(
         Some(d) => Some(parse_birth_date(d, today).map_err(|e| AppError::Validation(vec![e]))?),
         None => None,
     };
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let new_id = conn.transaction(|conn| {
-                reissue_certificate(conn, &issuer, &a, id, full_name.as_ref(), birth, today)
-            })?;
-            issuance::store_digests(conn, &issuer, &[new_id]);
-            views(conn, &[new_id], today, &viewing.public_url)?
-                .pop()
-                .ok_or(AppError::NotFound)
-        })
-        .await;
-    audited(db, actor, result, "reissue_certificate").await
+    as_actor(db, actor, "reissue_certificate", move |conn, actor| {
+        let new_id = conn.transaction(|conn| {
+            reissue_certificate(conn, &issuer, actor, id, full_name.as_ref(), birth, today)
+        })?;
+        issuance::store_digests(conn, &issuer, &[new_id]);
+        views(conn, &[new_id], today, &viewing.public_url)?
+            .pop()
+            .ok_or(AppError::NotFound)
+    })
+    .await
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::audited;
+use super::as_actor;
 use super::cohorts::{reach_cohort, Access};
 use crate::auth::current_user::Actor;
 use crate::certificates::issuance;
@@ -280,11 +280,12 @@ pub async fn cohort_certificates_zip(
     issuer: Issuer,
     id: Uuid,
 ) -> Result<Vec<u8>, AppError> {
-    let a = actor.clone();
-    let result = db
-        .run(move |conn| {
-            let actor = a;
-            let cohort = reach_cohort(conn, &actor, id, Access::Read)?;
+    as_actor(
+        db,
+        actor,
+        "download_cohort_certificates",
+        move |conn, actor| {
+            let cohort = reach_cohort(conn, actor, id, Access::Read)?;
             // staff whose scope holds the organiser (an administrator's holds everything)
             if !(manages_people(&actor.roles)
                 && actor.scope.covers_organization(cohort.organization_id))
@@ -308,9 +309,9 @@ pub async fn cohort_certificates_zip(
             }
             let bytes = zip.finish().map_err(AppError::internal)?.into_inner();
             Ok(bytes)
-        })
-        .await;
-    audited(db, actor, result, "download_cohort_certificates").await
+        },
+    )
+    .await
 }
 
 mod corrections;
