@@ -1,9 +1,6 @@
 //! Probes for load balancers and orchestrators.
 
-use std::time::Duration;
-
 use actix_web::{get, web, HttpResponse};
-use diesel::RunQueryDsl;
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -29,18 +26,6 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let pool = state.db.pool().clone();
-    web::block(move || -> Result<(), AppError> {
-        // a short wait: a probe must answer quickly either way
-        let mut conn = pool
-            .get_timeout(Duration::from_secs(1))
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        Ok(())
-    })
-    .await
-    .map_err(AppError::internal)??;
+    state.db.answers().await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

@@ -47,12 +47,26 @@ impl Db {
         Ok(Db { pool })
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     pub fn get(&self) -> Result<PgConn, AppError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Does the database answer `SELECT 1` within a second? A readiness probe must answer
+    /// quickly either way, so it waits for a connection only that long.
+    pub async fn answers(&self) -> Result<(), AppError> {
+        use diesel::RunQueryDsl;
+        let pool = self.pool.clone();
+        actix_web::web::block(move || -> Result<(), AppError> {
+            let mut conn = pool
+                .get_timeout(Duration::from_secs(1))
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            diesel::sql_query("SELECT 1")
+                .execute(&mut conn)
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            Ok(())
+        })
+        .await
+        .map_err(AppError::internal)?
     }
 
     /// Runs `f` with a pooled connection on a blocking thread; getting the connection happens
