@@ -2,6 +2,7 @@
 //! cells neutralised) or XLSX (text as text, dates as dates, a frozen header).
 
 use crate::db::views::certificates::CertificateView;
+use crate::domain::labels;
 use crate::error::AppError;
 
 use super::spreadsheet_safe;
@@ -18,20 +19,12 @@ const HEADERS: [&str; 9] = [
     "Mã tra cứu",
 ];
 
-fn tier(t: &str) -> &'static str {
-    if t == "master_trainer" {
-        "Giảng viên nguồn"
-    } else {
-        "Tuyên truyền viên"
-    }
-}
-
-fn status(s: &str) -> &'static str {
-    match s {
-        "valid" => "Còn hiệu lực",
-        "expired" => "Đã hết hạn",
-        "revoked" => "Đã thu hồi",
-        _ => "Đã được thay thế",
+/// A label as a spreadsheet cell begins: with a capital.
+fn capitalised(label: &str) -> String {
+    let mut chars = label.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -41,11 +34,11 @@ fn cells(c: &CertificateView) -> [String; 9] {
         c.serial.clone(),
         c.holder.full_name.clone(),
         c.course.title.clone(),
-        tier(&c.tier).into(),
+        capitalised(labels::tier(&c.tier)),
         c.issuer.name.clone(),
         c.issued_on.format("%d/%m/%Y").to_string(),
         c.valid_until.format("%d/%m/%Y").to_string(),
-        status(&c.status).into(),
+        capitalised(labels::certificate_status(&c.status)),
         c.verification_code.clone(),
     ]
 }

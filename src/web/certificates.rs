@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::labels;
-use super::page::{render_with, Layout, PageError, PageUser};
+use super::page::{render_with, Choice, Layout, PageError, PageUser};
 use crate::domain::access::manages_people;
 use crate::error::AppError;
 use crate::service::certificates::{self as service, CertificateSearch, Viewing};
@@ -101,19 +101,13 @@ struct Line {
     may_change: bool,
 }
 
-struct StatusChoice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "certificates.html")]
 struct DeskPage {
     layout: Layout,
     filters: DeskQuery,
-    statuses: Vec<StatusChoice>,
-    cohorts: Vec<StatusChoice>,
+    statuses: Vec<Choice>,
+    cohorts: Vec<Choice>,
     /// The cohort chosen in the filter, for its ZIP link.
     cohort: Option<Uuid>,
     lines: Vec<Line>,
@@ -177,12 +171,12 @@ async fn show(
     )
     .await?;
     let chosen_cohort = filters.cohort();
-    let mut cohort_choices = vec![StatusChoice {
+    let mut cohort_choices = vec![Choice {
         value: String::new(),
         label: "Tất cả".into(),
         selected: chosen_cohort.is_none(),
     }];
-    cohort_choices.extend(recent.items.into_iter().map(|c| StatusChoice {
+    cohort_choices.extend(recent.items.into_iter().map(|c| Choice {
         selected: chosen_cohort == Some(c.id),
         value: c.id.to_string(),
         label: format!("{} ({})", c.title, c.starts_on.format("%d/%m/%Y")),
@@ -200,7 +194,7 @@ async fn show(
             ("superseded", "Đã được thay thế"),
         ]
         .into_iter()
-        .map(|(value, label)| StatusChoice {
+        .map(|(value, label)| Choice {
             value: value.into(),
             label: label.into(),
             selected: filters.status.as_deref().unwrap_or("") == value,

@@ -9,29 +9,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::labels;
-use super::page::{render, render_with, see_other, FormErrors, Layout, PageError, PageUser};
+use super::page::{
+    choices, render, render_with, see_other, Choice, FormErrors, Layout, PageError, PageUser,
+};
 use crate::domain::people::Role;
 use crate::error::AppError;
 use crate::service::cohorts::{self as service, CohortInput, CohortSearch};
 use crate::service::{courses, organizations};
 use crate::startup::AppState;
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices(items: impl IntoIterator<Item = (String, String)>, chosen: Option<&str>) -> Vec<Choice> {
-    items
-        .into_iter()
-        .map(|(value, label)| Choice {
-            selected: chosen == Some(value.as_str()),
-            value,
-            label,
-        })
-        .collect()
-}
 
 struct Line {
     id: Uuid,

@@ -76,6 +76,28 @@ fn menu(roles: &[Role], path: &str) -> Vec<MenuItem> {
         .collect()
 }
 
+/// One option of a `<select>` (or a check box): its value, what it says, whether it is chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Options from value–label pairs, `chosen` marking the selected one.
+pub fn choices(
+    items: impl IntoIterator<Item = (String, String)>,
+    chosen: Option<&str>,
+) -> Vec<Choice> {
+    items
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: chosen == Some(value.as_str()),
+            value,
+            label,
+        })
+        .collect()
+}
+
 /// A signed-in person on a page; without a session the visitor is sent to `/login?next=…`.
 pub struct PageUser {
     pub user: CurrentUser,

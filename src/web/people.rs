@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::labels;
-use super::page::{render_with, FormErrors, Layout, PageError, PageUser};
+use super::page::{render_with, Choice, FormErrors, Layout, PageError, PageUser};
 use super::upload::{read_form, Posted};
 use crate::domain::access::grantable;
 use crate::domain::people::{Category, PersonInput, Role};
@@ -25,12 +25,6 @@ struct PersonLine {
     category: &'static str,
     roles: String,
     active: bool,
-}
-
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Template)]
