@@ -17,7 +17,8 @@
 //! the app at [`TestApp::address`](crate::harness::TestApp), which is on 127.0.0.1 too.
 //!
 //! What it needs from the machine: Debian's `chromium` and `chromium-driver`, and axe-core from
-//! `npm ci` in `tests/browser/`; `.ci/run` installs all three. One that is missing fails the
+//! `npm ci` in `tests/browser/` (run by the first browser test when npm is there); `.ci/run`
+//! installs all three. One that is missing fails the
 //! test, naming what to install, unless `CASCADE_ALLOW_MISSING_TOOLS=1`: then
 //! [`Browser::start`] says loudly what it skips and answers `None`.
 
@@ -111,6 +112,28 @@ struct Tools {
     axe: String,
 }
 
+/// axe-core's source. A fresh checkout has no `node_modules`: with npm on the machine, the first
+/// browser test installs the pinned version (`npm ci` in tests/browser), once for the whole run,
+/// so the README's `cargo test` needs no step of its own.
+fn axe_source() -> Result<String, String> {
+    static AXE_SOURCE: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    AXE_SOURCE
+        .get_or_init(|| {
+            if std::fs::metadata(AXE).is_err() && on_path("npm").is_some() {
+                let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
+                let installed = std::process::Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                    .current_dir(dir)
+                    .status();
+                if !installed.as_ref().is_ok_and(|s| s.success()) {
+                    return Err(format!("`npm ci` in {dir} failed: {installed:?}"));
+                }
+            }
+            std::fs::read_to_string(AXE).map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
 fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -131,7 +154,7 @@ fn tools() -> Option<Tools> {
     if chromedriver.is_none() {
         missing.push("chromedriver is not on PATH: `apt-get install chromium-driver`".to_string());
     }
-    let axe = std::fs::read_to_string(AXE);
+    let axe = axe_source();
     if let Err(e) = &axe {
         missing.push(format!(
             "axe-core is not installed ({AXE}: {e}): `npm ci` in tests/browser"
