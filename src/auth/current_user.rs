@@ -8,7 +8,9 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use uuid::Uuid;
 
 use crate::db::audit::AuditEvent;
-use crate::db::{organizations, users, Db};
+use crate::db::reads;
+use crate::db::users::UserView;
+use crate::db::Db;
 use crate::domain::access::Scope;
 use crate::domain::people::Role;
 use crate::error::AppError;
@@ -28,6 +30,8 @@ pub struct CurrentUser {
     pub scope: Scope,
     /// The client's address, for audit events.
     pub address: String,
+    /// The account as `GET /me` shows it, read in the same round trip.
+    pub profile: UserView,
     db: Db,
 }
 
@@ -204,44 +208,33 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     );
     let db = state.db.clone();
     let address = client_address(&req);
-    let (row, roles, scope) = db
-        .run(move |conn| {
-            let row = match users::find(conn, user_id) {
-                Ok(row) => row,
-                Err(diesel::result::Error::NotFound) => return Err(AppError::Unauthenticated),
-                Err(e) => return Err(e.into()),
-            };
-            if !row.active
-                || row.token_version != version
-                || !crate::auth::sessions::is_open(conn, session_id, row.id)?
-            {
-                return Err(AppError::Unauthenticated);
-            }
-            let roles = users::roles_of(conn, &[row.id])?
-                .remove(&row.id)
-                .unwrap_or_default();
-            let mut subtree_err = None;
-            let scope = Scope::for_roles(row.id, &roles, || {
-                organizations::subtree_ids(conn, row.organization_id).unwrap_or_else(|e| {
-                    subtree_err = Some(e);
-                    Vec::new()
-                })
-            });
-            if let Some(e) = subtree_err {
-                return Err(e.into());
-            }
-            Ok((row, roles, scope))
+    // one round trip: the account, its open session, roles and the tree's version
+    let mut conn = db.read().await?;
+    let found = match reads::signed_in(&mut conn, user_id, session_id).await? {
+        Some(found) if found.active && found.token_version == version => found,
+        _ => return Err(AppError::Unauthenticated),
+    };
+    let roles = found.view.roles.clone();
+    let scope = if Scope::needs_subtree(&roles) {
+        let tree = db.trees().at(&mut conn, found.tree_version).await?;
+        Scope::for_roles(found.view.id, &roles, || {
+            tree.subtree(found.view.organization.id)
         })
-        .await?;
+    } else {
+        Scope::for_roles(found.view.id, &roles, Vec::new)
+    };
+    drop(conn);
+    let profile = found.view;
     Ok(CurrentUser {
-        id: row.id,
+        id: profile.id,
         session_id,
-        username: row.username,
-        full_name: row.full_name,
-        organization_id: row.organization_id,
+        username: profile.username.clone(),
+        full_name: profile.full_name.clone(),
+        organization_id: profile.organization.id,
         roles,
         scope,
         address,
+        profile,
         db: state.db.clone(),
     })
 }

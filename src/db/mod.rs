@@ -7,15 +7,17 @@ pub mod cluster;
 pub mod cohorts;
 pub mod enrollments;
 pub mod organizations;
+pub mod reads;
 pub mod schema;
 pub mod training;
 pub mod users;
 pub mod views;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{Pool, PooledConnection};
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -23,28 +25,125 @@ use crate::error::AppError;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
-pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
+pub type PgConn = PooledConnection<Manager>;
+
+/// A pooled connection, with what the pool needs to decide whether to check it before use.
+pub struct Conn {
+    conn: PgConnection,
+    /// When it last finished a piece of work without trouble.
+    last_ok: Instant,
+    /// A piece of work on it failed in a way that may mean the connection is gone.
+    suspect: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+/// How long after a connection last worked the pool trusts it without a `SELECT 1` (HikariCP's
+/// "alive bypass window"): under load no checkout pays a round trip, and a connection that sat
+/// idle — as every connection does while PostgreSQL is down — is checked before it is handed out.
+const TRUSTED_FOR: Duration = Duration::from_millis(500);
+
+/// r2d2's manager for [`Conn`]: connects with libpq, checks only connections not known to be
+/// good, and drops those that failed.
+pub struct Manager {
+    url: String,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        let conn =
+            PgConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(Conn {
+            conn,
+            last_ok: Instant::now(),
+            suspect: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        if !conn.suspect && conn.last_ok.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        use diesel::connection::SimpleConnection;
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.last_ok = Instant::now();
+        conn.suspect = false;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.suspect || conn.conn.is_broken()
+    }
+}
 
 /// The shared pool, cheap to clone. Queries run through [`Db::run`], on actix's blocking threads.
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    /// One permit per pooled connection: requests queue here, first come first served, on the
+    /// async side, rather than as blocked threads racing for the pool's lock.
+    gate: Arc<tokio::sync::Semaphore>,
+    /// Each worker thread's pool of async connections for [`reads`].
+    reads: Arc<thread_local::ThreadLocal<deadpool::managed::Pool<reads::Manager>>>,
+    url: Arc<str>,
+    reads_per_worker: usize,
+    trees: Arc<organizations::TreeCache>,
 }
 
 impl Db {
-    /// Builds a pool that checks each connection before handing it out, so a restarted PostgreSQL
-    /// costs one failed check rather than a failed request, and that gives up quickly (503) when
-    /// the database is gone.
+    /// Builds a pool that checks a connection before handing it out unless it worked moments ago
+    /// (so a restarted PostgreSQL costs a check rather than a failed request, and a busy service
+    /// no round trip), and that gives up quickly (503) when the database is gone.
     pub fn connect(database_url: &str, size: u32) -> Result<Self, String> {
-        let manager = ConnectionManager::<PgConnection>::new(database_url);
+        let manager = Manager {
+            url: database_url.to_string(),
+        };
         let pool = Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
             .test_on_check_out(true)
             .connection_timeout(Duration::from_secs(3))
             .build_unchecked(manager);
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            gate: Arc::new(tokio::sync::Semaphore::new(size as usize)),
+            reads: Arc::default(),
+            url: database_url.into(),
+            // actix runs a worker per core: their read pools together match the blocking pool
+            reads_per_worker: (size as usize / 2).max(2),
+            trees: Arc::default(),
+        })
+    }
+
+    /// A connection from this worker thread's read pool (see [`reads`]).
+    pub async fn read(&self) -> Result<reads::ReadConn, AppError> {
+        let pool = self
+            .reads
+            .get_or_try(|| reads::pool(&self.url, self.reads_per_worker))?;
+        pool.get().await.map_err(reads::unavailable)
+    }
+
+    /// The organisation tree as this process holds it.
+    pub fn trees(&self) -> Arc<organizations::TreeCache> {
+        self.trees.clone()
     }
 
     pub fn get(&self) -> Result<PgConn, AppError> {
@@ -61,7 +160,7 @@ impl Db {
                 .get_timeout(Duration::from_secs(1))
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
             diesel::sql_query("SELECT 1")
-                .execute(&mut conn)
+                .execute(&mut **conn)
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
             Ok(())
         })
@@ -77,9 +176,21 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let permit = self
+            .gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
         actix_web::web::block(move || {
+            let _permit = permit;
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            match &result {
+                Err(AppError::Unavailable(_) | AppError::Internal(_)) => conn.suspect = true,
+                _ => conn.last_ok = Instant::now(),
+            }
+            result
         })
         .await
         .map_err(AppError::internal)?

@@ -1,5 +1,7 @@
 //! Organisation rows and the tree queries behind scopes.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Uuid as SqlUuid};
 use uuid::Uuid;
@@ -47,6 +49,94 @@ pub fn subtree_ids(conn: &mut PgConnection, root: Uuid) -> QueryResult<Vec<Uuid>
     .bind::<SqlUuid, _>(root)
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The organisation tree's version (see the `organization_tree_version` migration): a subquery
+/// that rides along with another query, so checking a cached tree costs no round trip of its own.
+pub fn tree_version() -> diesel::dsl::AssumeNotNull<
+    diesel::dsl::SingleValue<
+        diesel::dsl::Select<
+            super::schema::organization_tree_version::table,
+            super::schema::organization_tree_version::version,
+        >,
+    >,
+> {
+    use super::schema::organization_tree_version as v;
+    v::table.select(v::version).single_value().assume_not_null()
+}
+
+/// The organisation tree (who is below whom) as it was at one version.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub version: i64,
+    children: HashMap<Uuid, Vec<Uuid>>,
+}
+
+impl Tree {
+    /// The tree from its rows (id, parent, version), as [`super::reads::organization_tree`]
+    /// reads them in one snapshot.
+    pub fn from_rows(rows: Vec<(Uuid, Option<Uuid>, i64)>) -> Tree {
+        let mut tree = Tree {
+            version: rows.first().map(|r| r.2).unwrap_or_default(),
+            children: HashMap::with_capacity(rows.len()),
+        };
+        for (id, parent, _) in rows {
+            tree.children.entry(id).or_default();
+            if let Some(parent) = parent {
+                tree.children.entry(parent).or_default().push(id);
+            }
+        }
+        tree
+    }
+
+    /// `root` and every organisation below it (empty when `root` is unknown), as
+    /// [`subtree_ids`] answers from the database.
+    pub fn subtree(&self, root: Uuid) -> Vec<Uuid> {
+        if !self.children.contains_key(&root) {
+            return Vec::new();
+        }
+        let mut out = vec![root];
+        let mut next = 0;
+        while let Some(&id) = out.get(next) {
+            next += 1;
+            if let Some(children) = self.children.get(&id) {
+                out.extend(children.iter().copied());
+            }
+        }
+        out
+    }
+}
+
+/// The tree held in memory by a process, shared by its workers. Whoever learns (from
+/// [`tree_version`], read in the same round trip as their own query) that the tree moved on
+/// reloads it; a change made by any process is seen by the very next request everywhere.
+#[derive(Debug, Default)]
+pub struct TreeCache {
+    current: std::sync::RwLock<Option<std::sync::Arc<Tree>>>,
+}
+
+impl TreeCache {
+    /// The tree at `version`: the cached one when it is that version, else a fresh load (which
+    /// may be newer still: a change committed in between).
+    pub async fn at(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        version: i64,
+    ) -> Result<std::sync::Arc<Tree>, crate::error::AppError> {
+        if let Some(tree) = self
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|t| t.version == version)
+        {
+            return Ok(tree.clone());
+        }
+        let rows = super::reads::organization_tree(conn).await?;
+        let fresh = std::sync::Arc::new(Tree::from_rows(rows));
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
+    }
 }
 
 /// Every organisation in tree order (each parent before its children, siblings by code),

@@ -152,6 +152,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_tree_version (singleton) {
+        singleton -> Bool,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
     organizations (id) {
         id -> Uuid,
         code -> Text,
@@ -271,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     login_failures,
     login_sessions,
+    organization_tree_version,
     organizations,
     provinces,
     refresh_tokens,

@@ -139,16 +139,26 @@ pub fn views(conn: &mut PgConnection, rows: Vec<UserRow>) -> QueryResult<Vec<Use
         .collect();
     Ok(rows
         .into_iter()
-        .map(|r| UserView {
-            organization: orgs
+        .map(|r| {
+            let organization = orgs
                 .get(&r.organization_id)
                 .cloned()
                 .unwrap_or(OrganizationRef {
                     id: r.organization_id,
                     code: String::new(),
                     name: String::new(),
-                }),
-            roles: roles.remove(&r.id).unwrap_or_default(),
+                });
+            let roles = roles.remove(&r.id).unwrap_or_default();
+            UserView::of(r, organization, roles)
+        })
+        .collect())
+}
+
+impl UserView {
+    pub(super) fn of(r: UserRow, organization: OrganizationRef, roles: Vec<Role>) -> UserView {
+        UserView {
+            organization,
+            roles,
             has_login: r.password_hash.is_some(),
             id: r.id,
             username: r.username,
@@ -159,8 +169,8 @@ pub fn views(conn: &mut PgConnection, rows: Vec<UserRow>) -> QueryResult<Vec<Use
             email: r.email,
             active: r.active,
             created_at: r.created_at,
-        })
-        .collect())
+        }
+    }
 }
 
 pub fn view(conn: &mut PgConnection, row: UserRow) -> QueryResult<UserView> {

@@ -22,11 +22,17 @@ impl Scope {
     pub fn for_roles(user_id: Uuid, roles: &[Role], subtree: impl FnOnce() -> Vec<Uuid>) -> Scope {
         if roles.contains(&Role::Admin) {
             Scope::All
-        } else if roles.contains(&Role::Coordinator) || roles.contains(&Role::Hr) {
+        } else if Self::needs_subtree(roles) {
             Scope::Organizations(subtree().into_iter().collect())
         } else {
             Scope::Own(user_id)
         }
+    }
+
+    /// Does the scope of someone with these roles depend on the organisation tree?
+    pub fn needs_subtree(roles: &[Role]) -> bool {
+        !roles.contains(&Role::Admin)
+            && (roles.contains(&Role::Coordinator) || roles.contains(&Role::Hr))
     }
 
     pub fn covers_organization(&self, organization_id: Uuid) -> bool {

@@ -9,7 +9,7 @@ use crate::auth::sessions::{self, TokenPair};
 use crate::auth::{password, throttle};
 use crate::db::audit::AuditEvent;
 use crate::db::schema::users;
-use crate::db::users::{self as user_rows, UserView};
+use crate::db::users as user_rows;
 use crate::db::Db;
 use crate::domain::people::check_new_password;
 use crate::domain::text::{check_plain, limits};
@@ -152,15 +152,6 @@ pub async fn sign_out(db: &Db, me: &SignedIn) -> Result<(), AppError> {
                 .record(conn)?;
             Ok(())
         })
-    })
-    .await
-}
-
-/// The caller as the API shows a person.
-pub async fn who_am_i(db: &Db, id: Uuid) -> Result<UserView, AppError> {
-    db.run(move |conn| {
-        let row = user_rows::find(conn, id)?;
-        Ok(user_rows::view(conn, row)?)
     })
     .await
 }

@@ -4,14 +4,14 @@
 use chrono::NaiveDate;
 
 use crate::db::views::certificates::{self as views, PublicKey, Verification};
-use crate::db::Db;
+use crate::db::{reads, Db};
 use crate::error::AppError;
 
 /// A certificate by its verification code, with its lineage up to the state agency: only what a
 /// verifier needs (404 for an unknown code).
 pub async fn verify(db: &Db, code: String, today: NaiveDate) -> Result<Verification, AppError> {
-    db.run(move |conn| views::verification(conn, &code, today))
-        .await
+    let mut conn = db.read().await?;
+    reads::verification(&mut conn, &code, today).await
 }
 
 /// The published signing keys.

@@ -154,8 +154,7 @@ struct HomePage {
 }
 
 #[get("/")]
-pub async fn home(state: web::Data<AppState>, page: PageUser) -> Result<HttpResponse, PageError> {
-    let me = accounts::who_am_i(&state.db, page.user.id).await?;
+pub async fn home(page: PageUser) -> Result<HttpResponse, PageError> {
     let has = |r| page.has(r);
     let staff = has(Role::Admin) || has(Role::Coordinator) || has(Role::Hr);
     let all: [(bool, Card); 7] = [
@@ -170,13 +169,13 @@ pub async fn home(state: web::Data<AppState>, page: PageUser) -> Result<HttpResp
     let roles: Vec<&str> = page.user.roles.iter().map(|r| labels::role(*r)).collect();
     render(&HomePage {
         layout: page.layout(),
-        name: me.full_name,
+        name: page.user.full_name.clone(),
         roles: if roles.is_empty() {
             "chưa có".into()
         } else {
             roles.join(", ")
         },
-        organization: me.organization.name,
+        organization: page.user.profile.organization.name.clone(),
         cards: all
             .into_iter()
             .filter(|(shown, _)| *shown)

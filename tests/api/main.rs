@@ -6,6 +6,7 @@ mod authorization;
 mod browser;
 mod certificates;
 mod foundation;
+mod freshness;
 mod identity;
 mod pages;
 mod races;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::db::schema::{
     certificate_lineage, certificates, cohorts, courses, organizations, signing_keys,
 };
-use crate::domain::certificates::{normalize_code, public_status};
+use crate::domain::certificates::public_status;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -259,69 +259,6 @@ pub struct Verification {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by_code: Option<String>,
     pub lineage: Vec<LineageLink>,
-}
-
-/// Looks a certificate up by its verification code, walking its lineage up to the state agency.
-pub fn verification(
-    conn: &mut PgConnection,
-    code: &str,
-    today: NaiveDate,
-) -> Result<Verification, AppError> {
-    let code = normalize_code(code).ok_or(AppError::NotFound)?;
-    let row: CertificateRow = certificates::table
-        .filter(certificates::verification_code.eq(&code))
-        .select(CertificateRow::as_select())
-        .first(conn)?;
-    let successor: Option<(String, String)> = certificates::table
-        .filter(certificates::supersedes_id.eq(row.id))
-        .select((certificates::serial, certificates::verification_code))
-        .first(conn)
-        .optional()?;
-    let (superseded_by_serial, superseded_by_code) = successor.unzip();
-    // walk up: each link's own lineage, until the master-trainer certificates (issued by BNV)
-    let mut lineage = Vec::new();
-    let mut frontier = vec![row.id];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(current) = frontier.pop() {
-        let masters: Vec<CertificateRow> = certificates::table
-            .filter(
-                certificates::id.eq_any(
-                    certificate_lineage::table
-                        .filter(certificate_lineage::certificate_id.eq(current))
-                        .select(certificate_lineage::master_certificate_id),
-                ),
-            )
-            .order(certificates::serial.asc())
-            .select(CertificateRow::as_select())
-            .load(conn)?;
-        for m in masters {
-            if seen.insert(m.id) && lineage.len() < 50 {
-                frontier.push(m.id);
-                lineage.push(LineageLink {
-                    status: public_status(&m.status, m.valid_until, today).to_string(),
-                    serial: m.serial,
-                    holder_name: m.holder_name,
-                    tier: m.tier,
-                    issuer_name: m.issuer_name,
-                });
-            }
-        }
-    }
-    Ok(Verification {
-        status: public_status(&row.status, row.valid_until, today).to_string(),
-        serial: row.serial,
-        holder_name: row.holder_name,
-        course_title: row.course_title,
-        curriculum_version: row.curriculum_version,
-        tier: row.tier,
-        issuer_name: row.issuer_name,
-        issued_on: row.issued_on,
-        valid_until: row.valid_until,
-        revocation_reason: row.revocation_reason,
-        superseded_by_serial,
-        superseded_by_code,
-        lineage,
-    })
 }
 
 /// kid, public key, created, retired.

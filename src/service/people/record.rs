@@ -1,13 +1,11 @@
 //! A person's training record: every enrolment, its marks, and the certificate it earned.
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::visible_user;
 use crate::auth::current_user::Actor;
-use crate::db::Db;
+use crate::db::{reads, Db};
 use crate::error::AppError;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -47,13 +45,6 @@ pub struct Record {
     pub certificate: Option<RecordCertificate>,
 }
 
-/// An enrolment with its cohort (id, title, dates) and course (id, code, title, tier).
-type RecordLine = (
-    crate::db::training::EnrollmentRow,
-    (Uuid, String, NaiveDate, NaiveDate),
-    (Uuid, String, String, String),
-);
-
 /// A person's training record: every enrolment, its marks, and the certificate it earned.
 pub async fn training_record(
     db: &Db,
@@ -61,47 +52,40 @@ pub async fn training_record(
     id: Uuid,
     today: NaiveDate,
 ) -> Result<Vec<Record>, AppError> {
-    let actor = actor.clone();
-    use crate::db::schema::{certificates, cohorts, courses, enrollments};
-    db.run(move |conn| {
-        visible_user(conn, &actor, id)?;
-        let found: Vec<RecordLine> = enrollments::table
-            .inner_join(cohorts::table.inner_join(courses::table))
-            .filter(enrollments::user_id.eq(id))
-            .order(cohorts::starts_on.desc())
-            .select((
-                crate::db::training::EnrollmentRow::as_select(),
-                (
-                    cohorts::id,
-                    cohorts::title,
-                    cohorts::starts_on,
-                    cohorts::ends_on,
-                ),
-                (courses::id, courses::code, courses::title, courses::tier),
-            ))
-            .load(conn)?;
-        let mut out = Vec::with_capacity(found.len());
-        for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier)) in found {
-            // the newest certificate of the enrolment (a correction supersedes the first)
-            let cert: Option<(Uuid, String, String, NaiveDate)> = certificates::table
-                .filter(certificates::enrollment_id.eq(e.id))
-                .order(certificates::created_at.desc())
-                .select((
-                    certificates::id,
-                    certificates::serial,
-                    certificates::status,
-                    certificates::valid_until,
-                ))
-                .first(conn)
-                .optional()?;
+    let mut conn = db.read().await?;
+    {
+        let conn = &mut conn;
+        // anyone sees their own record; others only within their scope
+        if actor.id != Some(id) {
+            let organization = reads::organization_of(conn, id).await?;
+            if !actor.scope.covers_person(id, organization) {
+                return Err(AppError::NotFound);
+            }
+        }
+        let lines = reads::record_lines(conn, id).await?;
+        // attendance is recorded on the enrolment when the cohort is finalised; until then it
+        // is counted from the sessions
+        let open: Vec<Uuid> = lines
+            .iter()
+            .filter(|l| l.0.attendance_percent.is_none())
+            .map(|l| l.0.id)
+            .collect();
+        let minutes = if open.is_empty() {
+            Default::default()
+        } else {
+            reads::enrollment_minutes(conn, &open).await?
+        };
+        let mut out: Vec<Record> = Vec::new();
+        for (e, (cid, ctitle, starts_on, ends_on), (course_id, code, title, tier), cert) in lines {
+            // lines come newest certificate first: the first line of an enrolment is its record
+            if out.last().is_some_and(|r| r.enrollment_id == e.id) {
+                continue;
+            }
             let attendance_percent = match e.attendance_percent {
                 Some(p) => p,
                 None => {
-                    let (total, attended) = crate::db::training::attended_minutes(conn, cid)?;
-                    crate::domain::training::attendance_percent(
-                        total,
-                        attended.get(&e.id).copied().unwrap_or(0),
-                    )
+                    let (total, attended) = minutes.get(&e.id).copied().unwrap_or((0, 0));
+                    crate::domain::training::attendance_percent(total, attended)
                 }
             };
             out.push(Record {
@@ -134,6 +118,5 @@ pub async fn training_record(
             });
         }
         Ok(out)
-    })
-    .await
+    }
 }
