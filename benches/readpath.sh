@@ -116,6 +116,7 @@ for r in $(seq 1 "$ROUNDS"); do
     wrk_case verify "$r" -s "$LUA/xff.lua" "$BASE/api/v1/verify/$CODE"
     wrk_case me "$r" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me"
     wrk_case records "$r" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/users/$USER_ID/records"
+    [ "$r" = 1 ] && READ_RSS=$(peak)
     wrk -t1 -c50 -d"$((SECONDS_EACH + 2))s" -s "$LUA/login.lua" "$BASE/api/v1/auth/login" >"$DATA/flood.txt" &
     FLOOD=$!
     sleep 1
@@ -146,4 +147,4 @@ awk '
             else printf "%-9s %8d req/s  p99 %7.2f ms  %5.1f %% of baseline\n", name, m, q, 100 * x
         }
     }' "$OUT"
-echo "memory: RSS idle $IDLE_RSS MB, peak $LOAD_RSS MB"
+echo "memory: RSS idle $IDLE_RSS MB, peak $READ_RSS MB under the reads (round 1), peak $LOAD_RSS MB after the login floods"
