@@ -1,8 +1,8 @@
 //! The signed claims as a PDF attachment: embedded at render, read back from any (untrusted) PDF.
 
-use lopdf::{Dictionary, Object, Stream, StringFormat};
+use lopdf::{Dictionary, Object};
 
-use super::document::text_string;
+use super::syntax::{int, literal, text_string, PdfFile};
 
 /// File name of the embedded signed claims inside the PDF (`/EmbeddedFiles` name tree key).
 pub const CLAIMS_ATTACHMENT_NAME: &str = "cascade-claims.bin";
@@ -10,60 +10,36 @@ pub const CLAIMS_ATTACHMENT_NAME: &str = "cascade-claims.bin";
 /// Upper bound when inflating the embedded claims, so a hostile PDF cannot exhaust memory.
 const MAX_CLAIMS_BYTES: usize = 4 * 1024 * 1024;
 
-/// Adds `claims` as an embedded file (`/EmbeddedFiles` name tree), which viewers list as an
-/// attachment and `pdfdetach` can save, and which [`extract_embedded_claims`] reads back.
-/// Returns the `/Names` dictionary for the document catalog.
-pub(super) fn embed_claims(lo: &mut lopdf::Document, claims: &[u8], mod_date: &str) -> Dictionary {
-    let mut params = Dictionary::new();
-    params.set("Size", Object::Integer(claims.len() as i64));
-    params.set(
-        "ModDate",
-        Object::String(mod_date.as_bytes().to_vec(), StringFormat::Literal),
+/// The file specification of the attachment (the same for every certificate), which viewers list
+/// and `pdfdetach` can save, and which [`extract_embedded_claims`] follows to the file itself,
+/// object `file`. The catalog's `/EmbeddedFiles` name tree points here.
+pub(super) fn file_specification(d: &mut Vec<u8>, file: usize) {
+    d.extend_from_slice(b"<</Type /Filespec /F ");
+    literal(d, CLAIMS_ATTACHMENT_NAME.as_bytes());
+    d.extend_from_slice(b" /UF ");
+    text_string(d, CLAIMS_ATTACHMENT_NAME);
+    d.extend_from_slice(b" /Desc ");
+    text_string(
+        d,
+        "Signed certificate claims for offline verification (cascade verify)",
     );
-    let mut file_dict = Dictionary::new();
-    file_dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
-    file_dict.set(
-        "Subtype",
-        Object::Name(b"application/octet-stream".to_vec()),
+    d.extend_from_slice(b" /EF <</F ");
+    int(d, file as u64);
+    d.extend_from_slice(b" 0 R>>>>");
+}
+
+/// The claims as an embedded file stream. Left uncompressed: the claims are small, and anyone
+/// inspecting the file (or `cascade verify`) can read them with any tool.
+pub(super) fn embedded_file(file: &mut PdfFile, claims: &[u8], mod_date: &str) {
+    let mut d = Vec::with_capacity(160);
+    d.extend_from_slice(
+        b"/Type /EmbeddedFile /Subtype /application#2Foctet-stream /Params <</Size ",
     );
-    file_dict.set("Params", Object::Dictionary(params));
-    // Left uncompressed: the claims are small JSON, and anyone inspecting the file (or
-    // `cascade verify`) can read them with any tool.
-    let file_id = lo.add_object(Object::Stream(
-        Stream::new(file_dict, claims.to_vec()).with_compression(false),
-    ));
-    let mut ef = Dictionary::new();
-    ef.set("F", Object::Reference(file_id));
-    let mut spec = Dictionary::new();
-    spec.set("Type", Object::Name(b"Filespec".to_vec()));
-    spec.set(
-        "F",
-        Object::String(
-            CLAIMS_ATTACHMENT_NAME.as_bytes().to_vec(),
-            StringFormat::Literal,
-        ),
-    );
-    spec.set("UF", text_string(CLAIMS_ATTACHMENT_NAME));
-    spec.set(
-        "Desc",
-        text_string("Signed certificate claims for offline verification (cascade verify)"),
-    );
-    spec.set("EF", Object::Dictionary(ef));
-    let spec_id = lo.add_object(Object::Dictionary(spec));
-    let mut embedded = Dictionary::new();
-    embedded.set(
-        "Names",
-        Object::Array(vec![
-            Object::String(
-                CLAIMS_ATTACHMENT_NAME.as_bytes().to_vec(),
-                StringFormat::Literal,
-            ),
-            Object::Reference(spec_id),
-        ]),
-    );
-    let mut names = Dictionary::new();
-    names.set("EmbeddedFiles", Object::Dictionary(embedded));
-    names
+    int(&mut d, claims.len() as u64);
+    d.extend_from_slice(b" /ModDate ");
+    literal(&mut d, mod_date.as_bytes());
+    d.extend_from_slice(b">> ");
+    file.stream(&d, claims);
 }
 
 /// Reads back the `embedded_claims` bytes from a PDF produced by `render` (None if absent/unreadable).

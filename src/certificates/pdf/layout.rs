@@ -3,7 +3,7 @@
 use super::canvas::Canvas;
 use super::fitting::{LaidLine, Run};
 use super::fonts::{Face, MM_PER_PT};
-use super::qr::qr_ops;
+use super::qr::{QrSymbol, QUIET_ZONE_MODULES};
 use super::text::{clean, dmy, group_code, place_and_date, upper};
 use super::{CertificatePage, PdfError};
 
@@ -30,6 +30,10 @@ const QR_LEFT: f32 = 14.0;
 const QR_SYMBOL_MM: f32 = 27.0;
 const QR_BOTTOM: f32 = PAGE_H - INNER_FRAME_INSET - 3.0;
 const SIGNER_NAME_BASELINE: f32 = 192.0;
+const _: () = assert!(
+    QR_SYMBOL_MM >= 25.0 && QR_LEFT > INNER_FRAME_INSET,
+    "CERTIFICATE.md asks for a QR code of at least 25 mm, inside the frame"
+);
 
 pub(super) const ACCENT: (f32, f32, f32) = (
     0x8B as f32 / 255.0,
@@ -159,10 +163,15 @@ pub(super) fn draw_verification(
     canvas: &mut Canvas,
     page: &CertificatePage,
 ) -> Result<(), PdfError> {
-    let (ops, placement) = qr_ops(&page.verify_url, QR_LEFT, PAGE_H - QR_BOTTOM, QR_SYMBOL_MM)?;
-    canvas.paint_isolated(ops);
-    let qr_top = QR_BOTTOM - placement.total_mm;
-    let left = QR_LEFT + placement.total_mm + 1.0;
+    let symbol = QrSymbol::encode(&page.verify_url)?;
+    let QrGeometry {
+        module,
+        quiet,
+        total,
+    } = QrGeometry::new(symbol.width());
+    let qr_top = QR_BOTTOM - total;
+    canvas.qr(&symbol, QR_LEFT + quiet, qr_top + quiet, module);
+    let left = QR_LEFT + total + 1.0;
     // Stay clear of the space kept for the signature and seal (about 30 mm either side of the
     // signature block's centre); the block's title lines end above this text.
     let width = RIGHT_COL_CX - 36.0 - left;
@@ -195,10 +204,53 @@ pub(super) fn draw_verification(
         )],
     });
     // Set the lines against the middle of the symbol.
-    let mut baseline = qr_top + placement.total_mm / 2.0 - (lines.len() as f32 - 1.0) * 2.2;
+    let mut baseline = qr_top + total / 2.0 - (lines.len() as f32 - 1.0) * 2.2;
     for line in &lines {
         canvas.line(left, baseline, line, INK);
         baseline += line.max_size() * 1.45 * MM_PER_PT;
     }
     Ok(())
+}
+
+/// Sizes of the QR code on the page, in mm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct QrGeometry {
+    /// One module.
+    module: f32,
+    /// The light margin scanners need, on each side.
+    quiet: f32,
+    /// The whole square, quiet zone included.
+    total: f32,
+}
+
+impl QrGeometry {
+    /// `QR_SYMBOL_MM` is the dark-module area alone, so the printed size for scanning is
+    /// guaranteed whatever the version; the quiet zone is added around it.
+    fn new(modules: usize) -> Self {
+        let module = QR_SYMBOL_MM / modules.max(1) as f32;
+        let quiet = QUIET_ZONE_MODULES as f32 * module;
+        Self {
+            module,
+            quiet,
+            total: QR_SYMBOL_MM + 2.0 * quiet,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qr_symbol_keeps_its_printed_size_and_quiet_zone() {
+        // Versions 3 to 6 cover the verification addresses.
+        for modules in [29, 33, 37, 41] {
+            let g = QrGeometry::new(modules);
+            assert!((g.module * modules as f32 - QR_SYMBOL_MM).abs() < 1e-4);
+            let expected = QR_SYMBOL_MM + 2.0 * QUIET_ZONE_MODULES as f32 * g.module;
+            assert!((g.total - expected).abs() < 1e-4);
+            // The square stays inside the inner frame.
+            assert!(QR_BOTTOM - g.total > INNER_FRAME_INSET);
+        }
+    }
 }

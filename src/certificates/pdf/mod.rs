@@ -4,12 +4,16 @@ mod body;
 mod canvas;
 mod claims;
 mod document;
+mod embedding;
 mod fitting;
 mod fonts;
 mod layout;
 mod qr;
 #[cfg(test)]
 mod samples;
+mod sfnt;
+mod subset;
+mod syntax;
 mod text;
 
 use chrono::NaiveDate;
@@ -100,7 +104,7 @@ pub fn render(page: &CertificatePage) -> Result<Vec<u8>, PdfError> {
     body::draw_body(&mut canvas, page)?;
     layout::draw_signature(&mut canvas, page);
     layout::draw_verification(&mut canvas, page)?;
-    document::assemble(page, fonts, canvas.into_ops())
+    document::assemble(page, fonts, &canvas.into_page())
 }
 
 #[cfg(test)]
@@ -179,6 +183,7 @@ mod tests {
             ("pdftoppm", "poppler-utils"),
             ("pdftotext", "poppler-utils"),
             ("zbarimg", "zbar-tools"),
+            ("qpdf", "qpdf"),
         ] {
             // `-v` prints a version or usage; only whether the program starts matters here
             if let Err(e) = std::process::Command::new(tool).arg("-v").output() {
@@ -209,7 +214,8 @@ mod tests {
         }
     }
 
-    /// The page as poppler and zbar read it: embedded subset fonts, real text, a QR that decodes.
+    /// The page as poppler, zbar and qpdf read it: a well-formed file (qpdf finds no syntax or
+    /// stream error), embedded subset fonts, real text, a QR that decodes.
     #[test]
     fn external_tools_agree() {
         use std::process::Command;
@@ -221,6 +227,18 @@ mod tests {
         for (name, page) in [("sample", sample()), ("long", long_sample())] {
             let pdf_path = dir.join(format!("{name}.pdf"));
             std::fs::write(&pdf_path, render(&page).unwrap()).unwrap();
+
+            let check = Command::new("qpdf")
+                .arg("--check")
+                .arg(&pdf_path)
+                .output()
+                .unwrap();
+            let report = String::from_utf8_lossy(&check.stdout).to_string();
+            assert!(
+                check.status.success() && report.contains("No syntax or stream encoding errors"),
+                "{name}: qpdf --check: {report}{}",
+                String::from_utf8_lossy(&check.stderr)
+            );
 
             let fonts = Command::new("pdffonts").arg(&pdf_path).output().unwrap();
             let fonts = String::from_utf8_lossy(&fonts.stdout).to_string();
@@ -280,5 +298,96 @@ mod tests {
             assert_eq!(decoded.trim_end_matches('\n'), page.verify_url);
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Every Vietnamese letter, lower and upper case, in each of the three faces (regular:
+    /// workplace; bold: course title and the upper-cased name; italic: the place), reads back
+    /// exactly through `pdftotext`.
+    #[test]
+    fn every_vietnamese_letter_reads_back_exactly_in_every_face() {
+        use std::process::Command;
+        if !external_tools_present() {
+            return;
+        }
+        let lower = [
+            "aàáảãạ",
+            "ăằắẳẵặ",
+            "âầấẩẫậ",
+            "eèéẻẽẹ",
+            "êềếểễệ",
+            "iìíỉĩị",
+            "oòóỏõọ",
+            "ôồốổỗộ",
+            "ơờớởỡợ",
+            "uùúủũụ",
+            "ưừứửữự",
+            "yỳýỷỹỵ",
+            "đ",
+        ];
+        let upper: Vec<String> = lower.iter().map(|g| g.to_uppercase()).collect();
+        let groups: Vec<String> = lower
+            .iter()
+            .map(|g| g.to_string())
+            .chain(upper.iter().cloned())
+            .collect();
+        let all = groups.join(" ");
+        assert_eq!(all.chars().filter(|c| *c != ' ').count(), 2 * (12 * 6 + 1));
+        let mut page = sample();
+        page.holder_workplace = all.clone();
+        page.course_title = all.clone();
+        page.holder_name = lower.join(" ");
+        page.place = all.clone();
+        let pdf = render(&page).unwrap();
+        let path = std::env::temp_dir().join(format!("certpdf-letters-{}.pdf", std::process::id()));
+        std::fs::write(&path, &pdf).unwrap();
+        let text = Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let text = String::from_utf8(text.stdout).unwrap();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        // Each group appears as a word: once from the workplace, once from the course title,
+        // once from the place (and the upper-case ones once more from the name).
+        for group in &groups {
+            let found = words
+                .iter()
+                .filter(|w| w.trim_end_matches(',') == group.as_str())
+                .count();
+            let expected = if upper.contains(group) { 4 } else { 3 };
+            assert_eq!(found, expected, "{group:?} in\n{text}");
+        }
+    }
+
+    /// The longest name and course title the API accepts, in real Vietnamese words with many
+    /// different letters, still make a PDF of at most 30 KB.
+    #[test]
+    fn a_certificate_with_the_longest_name_and_title_stays_under_30_kb() {
+        use crate::domain::text::limits;
+        let take = |text: &str, n: usize| -> String {
+            let mut s = String::new();
+            while s.chars().count() < n {
+                s.push_str(text);
+                s.push(' ');
+            }
+            s.chars().take(n).collect::<String>().trim_end().to_string()
+        };
+        let mut page = long_sample();
+        page.holder_name = take(
+            "Tôn Nữ Hoàng Thị Phương Thảo Nguyễn Trần Lê Phạm Huỳnh Võ Đặng Bùi Đỗ Hồ Ngô \
+             Dương Lý Khúc Quỳnh Ngọc Ánh Tuyết Ưng Yến Xuân",
+            limits::FULL_NAME,
+        );
+        page.course_title = take(
+            "Bồi dưỡng nghiệp vụ tuyên truyền, vận động người dân tham gia bảo hiểm xã hội \
+             tự nguyện, bảo hiểm y tế hộ gia đình; kỹ năng giải đáp chế độ ốm đau, thai sản, \
+             tai nạn lao động, hưu trí, tử tuất và quyền lợi khi nghỉ việc",
+            limits::COURSE_TITLE,
+        );
+        assert_eq!(page.holder_name.chars().count(), limits::FULL_NAME);
+        assert_eq!(page.course_title.chars().count(), limits::COURSE_TITLE);
+        let pdf = render(&page).unwrap();
+        assert!(pdf.len() <= 30 * 1024, "{} bytes", pdf.len());
     }
 }

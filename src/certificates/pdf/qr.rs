@@ -1,104 +1,92 @@
-//! The verification QR code, drawn as one filled vector path.
+//! The verification QR code: its modules, and the rectangles that paint its dark ones.
 
-use printpdf::{
-    Color, LinePoint, Mm, Op, PaintMode, Point, Polygon, PolygonRing, Rgb, WindingOrder,
-};
 use qrcode::{EcLevel, QrCode};
 
 /// Light modules around the symbol that must stay empty for scanners to find it (ISO/IEC 18004).
 pub const QUIET_ZONE_MODULES: usize = 4;
 
-/// Where a QR symbol was placed and how big it came out.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct QrPlacement {
-    /// Outer size of the square, quiet zone included, in mm.
-    pub total_mm: f32,
-    /// Size of one module in mm.
-    pub module_mm: f32,
+/// A QR symbol's modules, row by row from the top.
+pub(super) struct QrSymbol {
+    width: usize,
+    dark: Vec<bool>,
 }
 
-/// Paints `data` as a QR symbol. `(left_mm, bottom_mm)` is the lower-left corner of the square
-/// *including* the quiet zone (PDF coordinates, origin bottom-left); `symbol_mm` is the width of
-/// the dark-module area alone, so callers can guarantee a minimum printed size for scanning.
-///
-/// Error correction level M: survives a stamp or a fold across a corner of the code while keeping
-/// the modules large enough for phone cameras at ~60-character URLs.
-///
-/// A vector path instead of an image keeps the symbol sharp at any print size, needs no image
-/// codec, and has no per-render random resource ids (printpdf names image XObjects randomly),
-/// which keeps the PDF byte-identical across renders.
-pub fn qr_ops(
-    data: &str,
-    left_mm: f32,
-    bottom_mm: f32,
-    symbol_mm: f32,
-) -> Result<(Vec<Op>, QrPlacement), qrcode::types::QrError> {
-    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)?;
-    let width = code.width();
-    let colors = code.to_colors();
-    let module = symbol_mm / width as f32;
-    let quiet = QUIET_ZONE_MODULES as f32 * module;
-    let total = symbol_mm + 2.0 * quiet;
-    // Top edge of the symbol proper; rows are counted downwards from it.
-    let symbol_top = bottom_mm + total - quiet;
-    let symbol_left = left_mm + quiet;
+/// A rectangle of dark modules, in modules from the symbol's top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ModuleRect {
+    pub(super) x: u16,
+    pub(super) y: u16,
+    pub(super) w: u16,
+    pub(super) h: u16,
+}
 
-    // One rectangle per horizontal run of dark modules: far fewer path segments than one square
-    // per module, which keeps the content stream small.
-    let mut rings = Vec::new();
-    for (row, row_colors) in colors.chunks(width).enumerate() {
-        let mut col = 0;
-        while col < row_colors.len() {
-            if row_colors[col] != qrcode::Color::Dark {
-                col += 1;
-                continue;
-            }
-            let start = col;
-            while col < row_colors.len() && row_colors[col] == qrcode::Color::Dark {
-                col += 1;
-            }
-            let x0 = symbol_left + start as f32 * module;
-            let x1 = symbol_left + col as f32 * module;
-            let y1 = symbol_top - row as f32 * module;
-            let y0 = y1 - module;
-            rings.push(PolygonRing {
-                points: [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-                    .into_iter()
-                    .map(|(x, y)| LinePoint {
-                        p: Point::new(Mm(x), Mm(y)),
-                        bezier: false,
-                    })
-                    .collect(),
-            });
-        }
+impl QrSymbol {
+    /// `data` at error correction level M: survives a stamp or a fold across a corner of the code
+    /// while keeping the modules large enough for phone cameras at ~60-character URLs.
+    pub(super) fn encode(data: &str) -> Result<Self, qrcode::types::QrError> {
+        let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)?;
+        Ok(Self {
+            width: code.width(),
+            dark: code
+                .to_colors()
+                .into_iter()
+                .map(|c| c == qrcode::Color::Dark)
+                .collect(),
+        })
     }
 
-    let ops = vec![
-        Op::SaveGraphicsState,
-        Op::SetFillColor {
-            col: Color::Rgb(Rgb {
-                r: 0.0,
-                g: 0.0,
-                b: 0.0,
-                icc_profile: None,
-            }),
-        },
-        Op::DrawPolygon {
-            polygon: Polygon {
-                rings,
-                mode: PaintMode::Fill,
-                winding_order: WindingOrder::NonZero,
-            },
-        },
-        Op::RestoreGraphicsState,
-    ];
-    Ok((
-        ops,
-        QrPlacement {
-            total_mm: total,
-            module_mm: module,
-        },
-    ))
+    /// Modules per side, quiet zone excluded.
+    pub(super) fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The dark modules as rectangles: each horizontal run of dark modules, extended downwards
+    /// while the rows below repeat it exactly. A vector path keeps the symbol sharp at any print
+    /// size, and far fewer rectangles than modules keep the content stream small.
+    pub(super) fn rectangles(&self) -> Vec<ModuleRect> {
+        let mut rects: Vec<ModuleRect> = Vec::with_capacity(self.width * 8);
+        // Rectangles still open at the previous row: (x, w, index in rects).
+        let mut open: Vec<(u16, u16, usize)> = Vec::new();
+        let mut next_open = Vec::new();
+        for (y, row) in self.dark.chunks(self.width.max(1)).enumerate() {
+            next_open.clear();
+            let mut x = 0;
+            while x < row.len() {
+                if !row[x] {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < row.len() && row[x] {
+                    x += 1;
+                }
+                let (start, w) = (start as u16, (x - start) as u16);
+                let index = match open.iter().find(|o| o.0 == start && o.1 == w) {
+                    Some(&(_, _, index)) => {
+                        rects[index].h += 1;
+                        index
+                    }
+                    None => {
+                        rects.push(ModuleRect {
+                            x: start,
+                            y: y as u16,
+                            w,
+                            h: 1,
+                        });
+                        rects.len() - 1
+                    }
+                };
+                next_open.push((start, w, index));
+            }
+            std::mem::swap(&mut open, &mut next_open);
+        }
+        rects
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_dark(&self, x: usize, y: usize) -> bool {
+        self.dark[y * self.width + x]
+    }
 }
 
 #[cfg(test)]
@@ -106,11 +94,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn symbol_keeps_requested_size_and_quiet_zone() {
-        let (ops, placement) =
-            qr_ops("https://cascade.example/verify/K7Q2ABCD", 10.0, 10.0, 26.0).unwrap();
-        assert_eq!(ops.len(), 4);
-        let expected = 26.0 + 2.0 * QUIET_ZONE_MODULES as f32 * placement.module_mm;
-        assert!((placement.total_mm - expected).abs() < 1e-4);
+    fn rectangles_cover_exactly_the_dark_modules() {
+        let symbol = QrSymbol::encode("https://cascade.example/verify/K7Q2ABCD").unwrap();
+        let w = symbol.width();
+        let mut painted = vec![0u8; w * w];
+        for r in symbol.rectangles() {
+            for y in r.y..r.y + r.h {
+                for x in r.x..r.x + r.w {
+                    painted[usize::from(y) * w + usize::from(x)] += 1;
+                }
+            }
+        }
+        for y in 0..w {
+            for x in 0..w {
+                assert_eq!(
+                    painted[y * w + x],
+                    u8::from(symbol.is_dark(x, y)),
+                    "{x},{y}"
+                );
+            }
+        }
     }
 }
