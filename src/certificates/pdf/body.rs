@@ -7,6 +7,10 @@ use super::layout::{BODY_FIRST_BASELINE, BODY_LAST_BASELINE_MAX, BODY_LEFT, BODY
 use super::text::{clean, dmy, upper};
 use super::{CertificatePage, PdfError, Tier};
 
+pub(super) const HOLDER_LABEL: &str = "Chứng nhận Ông (Bà): ";
+pub(super) const WORKPLACE_LABEL: &str = "Đơn vị công tác: ";
+pub(super) const COURSE_LABEL: &str = "Đã hoàn thành khóa bồi dưỡng: ";
+
 /// Smallest type used for body text; below this a certificate stops being comfortably legible.
 const BODY_FLOOR_PT: f32 = 8.5;
 
@@ -61,7 +65,7 @@ fn body_lines(
     let mut lines = Vec::new();
 
     lines.extend(canvas.labelled(
-        &[r("Chứng nhận Ông (Bà): ")],
+        &[r(HOLDER_LABEL)],
         (Face::Bold, &upper(&page.holder_name)),
         size + 2.0,
         floor,
@@ -72,7 +76,7 @@ fn body_lines(
         lines.extend(canvas.paragraph(&[r("Sinh ngày: "), r(&dmy(birth))], width));
     }
     lines.extend(canvas.labelled(
-        &[r("Đơn vị công tác: ")],
+        &[r(WORKPLACE_LABEL)],
         (Face::Regular, &clean(&page.holder_workplace)),
         size,
         floor,
@@ -80,7 +84,7 @@ fn body_lines(
         false,
     ));
     lines.extend(canvas.labelled(
-        &[r("Đã hoàn thành khóa bồi dưỡng: ")],
+        &[r(COURSE_LABEL)],
         (Face::Bold, &clean(&page.course_title)),
         size,
         floor,

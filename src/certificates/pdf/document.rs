@@ -195,17 +195,17 @@ pub(super) fn assemble(
         );
         reference(&mut d, DESCRIPTOR + face.index());
         d.extend_from_slice(b" /CIDToGIDMap /Identity /W ");
-        subset.widths(fonts, face, &mut d);
+        subset.widths(fonts, &mut d);
         d.extend_from_slice(b">>");
         file.object(&d);
     }
-    for (face, subset) in Face::ALL.into_iter().zip(&subsets) {
-        let program = subset.program(fonts, face);
+    for subset in &subsets {
+        let (program, length) = subset.program(fonts);
         d.clear();
         d.extend_from_slice(b"/Length1 ");
-        int(&mut d, program.len() as u64);
+        int(&mut d, length as u64);
         d.extend_from_slice(b" /Filter /FlateDecode ");
-        file.stream(&d, &deflate(&program));
+        file.stream(&d, &program);
     }
     for subset in &subsets {
         file.stream(

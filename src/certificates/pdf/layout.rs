@@ -1,5 +1,6 @@
 //! Page geometry, and the fixed blocks drawn on it: frame, header, title, signature, verification.
 
+use super::body;
 use super::canvas::Canvas;
 use super::fitting::{LaidLine, Run};
 use super::fonts::{Face, MM_PER_PT};
@@ -42,6 +43,46 @@ pub(super) const ACCENT: (f32, f32, f32) = (
 );
 pub(super) const INK: (f32, f32, f32) = (0.0, 0.0, 0.0);
 
+const SERIAL_LABEL: &str = "Số: ";
+const COUNTRY: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
+const MOTTO: &str = "Độc lập - Tự do - Hạnh phúc";
+const TITLE: &str = "GIẤY CHỨNG NHẬN";
+const SUBTITLE: &str = "HOÀN THÀNH KHÓA BỒI DƯỠNG";
+const LOOKUP_LABEL: &str = "Tra cứu: ";
+const CODE_LABEL: &str = "Mã xác thực: ";
+const VALID_UNTIL: &str = "Có giá trị đến ngày ";
+
+/// Text every certificate prints, by face. Its glyphs are in every PDF, so their outlines are
+/// compressed once per process instead of once per certificate (a character listed here that a
+/// page does not print costs only its outline's bytes; a test checks there is none).
+pub(super) fn always_printed() -> [(Face, &'static str); 14] {
+    [
+        (Face::Regular, SERIAL_LABEL),
+        (Face::Regular, body::HOLDER_LABEL),
+        (Face::Regular, body::WORKPLACE_LABEL),
+        (Face::Regular, body::COURSE_LABEL),
+        // the words of the programme line around its dates and place
+        (
+            Face::Regular,
+            "(chương trình ), từ ngày / đến ngày /, tại .",
+        ),
+        (Face::Regular, LOOKUP_LABEL),
+        (Face::Regular, CODE_LABEL),
+        (Face::Bold, COUNTRY),
+        (Face::Bold, MOTTO),
+        (Face::Bold, TITLE),
+        (Face::Bold, SUBTITLE),
+        (Face::Bold, VALID_UNTIL),
+        // what both tiers' capability lines share
+        (
+            Face::Bold,
+            "Đủ điều kiện làm tuyên truyền về bảo hiểm xã hội.",
+        ),
+        // the words of the place-and-date line
+        (Face::Italic, ", ngày  tháng  năm "),
+    ]
+}
+
 pub(super) fn draw_frame(canvas: &mut Canvas) {
     canvas.frame(OUTER_FRAME_INSET, 2.4, ACCENT);
     canvas.frame(INNER_FRAME_INSET, 0.8, ACCENT);
@@ -83,18 +124,16 @@ pub(super) fn draw_header(canvas: &mut Canvas, page: &CertificatePage) {
         LEFT_COL_CX,
         y + 9.5,
         Face::Regular,
-        &format!("Số: {}", clean(&page.serial)),
+        &format!("{SERIAL_LABEL}{}", clean(&page.serial)),
         (12.0, 8.0),
         LEFT_COL_W,
     );
 
     // National header, centred on itself in the right column.
-    let country = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
-    let motto = "Độc lập - Tự do - Hạnh phúc";
-    canvas.text_centered(RIGHT_COL_CX, 22.0, Face::Bold, 12.0, INK, country);
-    canvas.text_centered(RIGHT_COL_CX, 28.0, Face::Bold, 13.0, INK, motto);
+    canvas.text_centered(RIGHT_COL_CX, 22.0, Face::Bold, 12.0, INK, COUNTRY);
+    canvas.text_centered(RIGHT_COL_CX, 28.0, Face::Bold, 13.0, INK, MOTTO);
     // The rule under the motto is as wide as the motto.
-    let motto_w = canvas.width(Face::Bold, 13.0, motto);
+    let motto_w = canvas.width(Face::Bold, 13.0, MOTTO);
     canvas.rule(
         RIGHT_COL_CX - motto_w / 2.0,
         RIGHT_COL_CX + motto_w / 2.0,
@@ -105,22 +144,8 @@ pub(super) fn draw_header(canvas: &mut Canvas, page: &CertificatePage) {
 }
 
 pub(super) fn draw_title(canvas: &mut Canvas) {
-    canvas.text_centered(
-        PAGE_W / 2.0,
-        58.0,
-        Face::Bold,
-        30.0,
-        ACCENT,
-        "GIẤY CHỨNG NHẬN",
-    );
-    canvas.text_centered(
-        PAGE_W / 2.0,
-        68.0,
-        Face::Bold,
-        16.0,
-        INK,
-        "HOÀN THÀNH KHÓA BỒI DƯỠNG",
-    );
+    canvas.text_centered(PAGE_W / 2.0, 58.0, Face::Bold, 30.0, ACCENT, TITLE);
+    canvas.text_centered(PAGE_W / 2.0, 68.0, Face::Bold, 16.0, INK, SUBTITLE);
 }
 
 pub(super) fn draw_signature(canvas: &mut Canvas, page: &CertificatePage) {
@@ -180,7 +205,7 @@ pub(super) fn draw_verification(
     let r = |text: &str| Run::new(Face::Regular, small, text);
     let mut lines = Vec::new();
     lines.extend(canvas.labelled(
-        &[r("Tra cứu: ")],
+        &[r(LOOKUP_LABEL)],
         (Face::Regular, page.verify_url.trim()),
         small,
         7.5,
@@ -188,7 +213,7 @@ pub(super) fn draw_verification(
         true,
     ));
     lines.extend(canvas.labelled(
-        &[r("Mã xác thực: ")],
+        &[r(CODE_LABEL)],
         (Face::Bold, &group_code(&page.verification_code)),
         small,
         floor,
@@ -200,7 +225,7 @@ pub(super) fn draw_verification(
         runs: vec![Run::new(
             Face::Bold,
             9.0,
-            format!("Có giá trị đến ngày {}", dmy(page.valid_until)),
+            format!("{VALID_UNTIL}{}", dmy(page.valid_until)),
         )],
     });
     // Set the lines against the middle of the symbol.
