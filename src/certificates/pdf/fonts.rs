@@ -179,7 +179,7 @@ fn load() -> Result<Fonts, &'static str> {
         // Measuring uses printpdf's advances; the embedded hmtx must say the same.
         let advance: Vec<u16> = glyph
             .iter()
-            .map(|&g| font.get_horizontal_advance(g))
+            .map(|&g| font.get_glyph_width(g).unwrap_or(0))
             .collect();
         if glyph
             .iter()
@@ -190,8 +190,8 @@ fn load() -> Result<Fonts, &'static str> {
         }
         let metrics = descriptor_metrics(&sfnt, &program, font).map_err(|_| name)?;
         faces.push(FaceFont {
-            notdef_advance: font.get_horizontal_advance(0),
-            units_per_em: font.font_metrics.units_per_em.max(1),
+            notdef_advance: font.get_glyph_width(0).unwrap_or(0),
+            units_per_em: font.units_per_em.max(1),
             glyph,
             advance,
             program,
@@ -292,7 +292,7 @@ mod tests {
                     assert_eq!(fonts.face(face).glyph_of(fonts.code(c)), g);
                     assert_eq!(
                         fonts.face(face).advance_of(fonts.code(c)),
-                        f.get_horizontal_advance(g)
+                        f.get_glyph_width(g).unwrap_or(0)
                     );
                 }
             }
