@@ -4,6 +4,7 @@
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -97,6 +98,8 @@ pub async fn pdf(
     Ok(pdf_response(&serial, bytes))
 }
 
+// Streamed as it is written (chunked, no Content-Length); an error found before the first byte
+// answers with the JSON error body.
 /// Every certificate of a cohort as one ZIP of PDFs.
 #[utoipa::path(get, path = "/api/v1/cohorts/{id}/certificates.zip", responses((status = 200, content_type = "application/zip"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/cohorts/{id}/certificates.zip")]
@@ -106,7 +109,7 @@ pub async fn cohort_zip(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let bytes =
+    let zip =
         service::cohort_certificates_zip(&state.db, &user.actor(), state.issuer(), id).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
@@ -115,7 +118,9 @@ pub async fn cohort_zip(
             parameters: vec![DispositionParam::Filename(format!("certificates-{id}.zip"))],
         })
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(bytes))
+        // stored PDFs do not compress: keep the compression middleware from trying
+        .insert_header(header::ContentEncoding::Identity)
+        .streaming(zip.map(|chunk| chunk.map(web::Bytes::from))))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -123,7 +123,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(cohorts::list_enrollments)
                 .service(cohorts::withdraw)
                 .service(cohorts::finalize)
-                .service(marks::put_attendance)
+                // a whole cohort's attendance in one body: a limit of its own
+                .service(
+                    web::resource("/sessions/{id}/attendance")
+                        .app_data(json_config_with_limit(marks::ATTENDANCE_JSON_LIMIT))
+                        .route(web::put().to(marks::put_attendance)),
+                )
                 .service(marks::put_score)
                 .service(certificates::list)
                 .service(certificates::get)
@@ -141,8 +146,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// JSON bodies: at most 64 KiB; every failure answered with the API's error body, never serde's
 /// wording.
 pub fn json_config() -> web::JsonConfig {
+    json_config_with_limit(JSON_LIMIT)
+}
+
+/// JSON bodies of a route that takes more than [`JSON_LIMIT`], answered as [`json_config`] does.
+pub fn json_config_with_limit(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(JSON_LIMIT)
+        .limit(limit)
         .error_handler(|err, _req: &HttpRequest| {
             let app = match &err {
                 JsonPayloadError::Overflow { .. }

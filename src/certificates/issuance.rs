@@ -11,9 +11,7 @@ use super::pdf::{self, CertificatePage, Instructor};
 use super::Issuer;
 use crate::db::certificates as rows;
 use crate::db::organizations::{self as orgs, OrganizationRow};
-use crate::db::schema::{
-    certificate_counters, certificate_lineage, certificates, signing_keys, users,
-};
+use crate::db::schema::{certificate_counters, certificates, signing_keys};
 use crate::db::training::{CohortRow, CourseRow};
 use crate::domain::certificates::{
     format_serial, group_code, key_id, new_verification_code, sign, CertificateClaims,
@@ -174,6 +172,8 @@ pub struct NewCertificate {
 }
 
 /// Issues certificates for a cohort's people, in the caller's transaction; returns their ids.
+/// However many people, it costs a fixed number of statements: one look-up of every holder,
+/// a multi-row insert of the certificates (a thousand a statement) and one of their lineage.
 pub fn issue(
     conn: &mut PgConnection,
     issuer: &Issuer,
@@ -219,22 +219,16 @@ pub fn issue(
             holder_name,
         })
         .collect();
+    let holder_ids: Vec<Uuid> = new.iter().map(|n| n.holder_id).collect();
+    let holders = rows::holders(conn, &holder_ids)?;
 
     // all of one call share a year: a cohort's certificates are issued on one day
     let year = new[0].issued_on.year();
     let count = i32::try_from(new.len()).map_err(AppError::internal)?;
     let numbers = take_serial_numbers(conn, organizer.id, year, count)?;
-    let mut issued = Vec::with_capacity(new.len());
+    let mut signed = Vec::with_capacity(new.len());
     for (n, item) in numbers.zip(new) {
-        let (full_name, birth_date, workplace): (String, Option<NaiveDate>, String) = users::table
-            .inner_join(crate::db::schema::organizations::table)
-            .filter(users::id.eq(item.holder_id))
-            .select((
-                users::full_name,
-                users::date_of_birth,
-                crate::db::schema::organizations::name,
-            ))
-            .first(conn)?;
+        let holder = holders.get(&item.holder_id).ok_or(AppError::NotFound)?;
         let issued_on = item.issued_on;
         let until = match item.valid_until {
             Some(v) => v,
@@ -247,9 +241,12 @@ pub fn issue(
             serial: format_serial(n, year, &organizer.code),
             verification_code: new_verification_code(),
             tier: course.tier(),
-            holder_name: item.holder_name.clone().unwrap_or(full_name),
-            holder_birth_date: item.holder_birth_date.unwrap_or(birth_date),
-            holder_workplace: workplace,
+            holder_name: item
+                .holder_name
+                .clone()
+                .unwrap_or_else(|| holder.full_name.clone()),
+            holder_birth_date: item.holder_birth_date.unwrap_or(holder.date_of_birth),
+            holder_workplace: holder.workplace.clone(),
             course_title: course.title.clone(),
             curriculum_version: course.curriculum_version.clone(),
             cohort_starts_on: cohort.starts_on,
@@ -272,14 +269,17 @@ pub fn issue(
         };
         let bytes = claims.canonical_bytes();
         let signature = sign(&key, &bytes);
-        rows::insert(
-            conn,
-            &rows::NewCertificateRow {
+        signed.push((n, item, claims, bytes, signature));
+    }
+    let new_rows: Vec<rows::NewCertificateRow<'_>> = signed
+        .iter()
+        .map(
+            |(n, item, claims, bytes, signature)| rows::NewCertificateRow {
                 id: claims.certificate_id,
                 serial: &claims.serial,
                 issuer_id: organizer.id,
                 serial_year: year,
-                serial_number: n,
+                serial_number: *n,
                 verification_code: &claims.verification_code,
                 holder_id: item.holder_id,
                 enrollment_id: item.enrollment_id,
@@ -297,43 +297,106 @@ pub fn issue(
                 cohort_starts_on: claims.cohort_starts_on,
                 cohort_ends_on: claims.cohort_ends_on,
                 place: &claims.place,
-                issued_on,
-                valid_until: until,
+                issued_on: claims.issued_on,
+                valid_until: claims.valid_until,
                 supersedes_id: item.supersedes.as_ref().map(|(id, _)| *id),
-                claims: &bytes,
-                signature: &signature,
+                claims: bytes,
+                signature,
                 kid: &kid,
             },
-        )?;
-        let links: Vec<_> = lineage_claims
-            .iter()
-            .map(|l| {
-                (
-                    certificate_lineage::certificate_id.eq(claims.certificate_id),
-                    certificate_lineage::master_certificate_id.eq(l.certificate_id),
-                )
-            })
-            .collect();
-        if !links.is_empty() {
-            diesel::insert_into(certificate_lineage::table)
-                .values(links)
-                .execute(conn)?;
-        }
-        issued.push(claims.certificate_id);
-    }
+        )
+        .collect();
+    rows::insert_many(conn, &new_rows)?;
+    let issued: Vec<Uuid> = signed.iter().map(|s| s.2.certificate_id).collect();
+    let links: Vec<(Uuid, Uuid)> = issued
+        .iter()
+        .flat_map(|id| lineage_claims.iter().map(|l| (*id, l.certificate_id)))
+        .collect();
+    rows::insert_lineage(conn, &links)?;
     Ok(issued)
 }
 
-/// Renders the PDFs of freshly issued certificates and records their SHA-256, once, after the
-/// issuing transaction has committed (rendering takes milliseconds a page; holding the issuer's
-/// serial counter locked meanwhile would queue every other issuance). Best effort: a digest that
-/// could not be stored now is stored at the first download.
+/// Renders the PDF of each stored certificate on every core of the machine, handing each
+/// result to `keep` as it comes (so that only what `keep` answers, not every PDF, stays in
+/// memory); what `keep` answered, in the order of `stored`. PDFs are rendered from claims
+/// alone, so the thread that renders one does not change its bytes.
+pub fn render_each<R: Send>(
+    issuer: &Issuer,
+    stored: &[rows::StoredClaims],
+    keep: impl Fn(&rows::StoredClaims, Result<Vec<u8>, AppError>) -> R + Sync,
+) -> Vec<R> {
+    let one = |s: &rows::StoredClaims| keep(s, render(issuer, &s.claims, &s.signature, &s.kid));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(stored.len());
+    if workers <= 1 {
+        return stored.iter().map(one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(s) = stored.get(i) else {
+                return done;
+            };
+            done.push((i, one(s)));
+        }
+    };
+    let mut results = std::thread::scope(|scope| {
+        // this thread works too; a helper the system refuses to start only means fewer helpers
+        let helpers: Vec<_> = (1..workers)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        let mut all = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => all.extend(done),
+                // a panic while rendering: as if it had happened on this thread
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Certificates whose digests are rendered and recorded together: the claims of this many are
+/// in memory at once.
+const DIGESTS_PER_BATCH: usize = 500;
+
+/// Renders the PDFs of freshly issued certificates on every core and records their SHA-256,
+/// once, after the issuing transaction has committed (rendering takes a millisecond or more a
+/// page; holding the issuer's serial counter locked meanwhile would queue every other
+/// issuance), a batch of them a statement. Best effort: a digest that could not be stored now is
+/// stored at the first download.
 pub fn store_digests(conn: &mut PgConnection, issuer: &Issuer, ids: &[Uuid]) {
-    for id in ids {
-        if let Err(e) = store_digest(conn, issuer, *id) {
-            tracing::warn!(certificate = %id, error = %e, "could not record the PDF digest");
+    for batch in ids.chunks(DIGESTS_PER_BATCH) {
+        if let Err(e) = store_batch_digests(conn, issuer, batch) {
+            tracing::warn!(certificates = batch.len(), error = %e, "could not record PDF digests");
         }
     }
+}
+
+fn store_batch_digests(
+    conn: &mut PgConnection,
+    issuer: &Issuer,
+    ids: &[Uuid],
+) -> Result<(), AppError> {
+    let stored = rows::stored_claims_without_digest(conn, ids)?;
+    let digests: Vec<(Uuid, [u8; 32])> = render_each(issuer, &stored, |s, pdf| match pdf {
+        Ok(bytes) => Some((s.id, Sha256::digest(&bytes).into())),
+        Err(e) => {
+            tracing::warn!(certificate = %s.id, error = %e, "could not render a certificate");
+            None
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    rows::record_digests(conn, &digests)?;
+    Ok(())
 }
 
 /// Renders one certificate and records its digest if none is recorded yet; the bytes.

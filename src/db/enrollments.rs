@@ -27,20 +27,35 @@ pub fn active(conn: &mut PgConnection, cohort_id: Uuid) -> QueryResult<Vec<Enrol
         .load(conn)
 }
 
-/// Records the outcome (`completed` or `failed`) and the attendance it was judged on.
-pub fn set_outcome(
-    conn: &mut PgConnection,
-    id: Uuid,
-    outcome: &str,
-    attendance_percent: f64,
-) -> QueryResult<()> {
-    diesel::update(enrollments::table.find(id))
-        .set((
-            enrollments::status.eq(outcome),
-            enrollments::attendance_percent.eq(attendance_percent),
-            enrollments::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)?;
+/// The outcome a finalised cohort gives one enrolment: `completed` or `failed`, and the
+/// attendance it was judged on.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'a> {
+    pub enrollment_id: Uuid,
+    pub status: &'a str,
+    pub attendance_percent: f64,
+}
+
+/// Records the outcomes of a cohort's enrolments in one statement, however many there are.
+pub fn set_outcomes(conn: &mut PgConnection, outcomes: &[Outcome<'_>]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Double, Text, Timestamptz, Uuid as SqlUuid};
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = outcomes.iter().map(|o| o.enrollment_id).collect();
+    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status).collect();
+    let percents: Vec<f64> = outcomes.iter().map(|o| o.attendance_percent).collect();
+    diesel::sql_query(
+        "UPDATE enrollments e \
+         SET status = v.status, attendance_percent = v.percent, updated_at = $4 \
+         FROM unnest($1, $2, $3) AS v (id, status, percent) \
+         WHERE e.id = v.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Text>, _>(statuses)
+    .bind::<Array<Double>, _>(percents)
+    .bind::<Timestamptz, _>(Utc::now())
+    .execute(conn)?;
     Ok(())
 }
 

@@ -38,6 +38,9 @@ impl Tier {
 /// The most instructors one cohort takes (each is a line of the certificate's lineage).
 pub const MAX_INSTRUCTORS: usize = 4;
 
+/// The largest capacity a cohort may have: also the most lines of one session's attendance.
+pub const MAX_CAPACITY: i32 = 10_000;
+
 /// Rule 1: only the state agency organises tier 1; only the implementing agency or a branch
 /// organises tier 2.
 pub fn check_organizer(tier: Tier, organizer: Option<OrganizationKind>) -> Result<(), AppError> {

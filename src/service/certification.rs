@@ -92,10 +92,11 @@ pub fn finalize_cohort(
     let (mut completed, mut failed) = (0i64, 0i64);
     let issued_on = crate::domain::certificates::issue_date(cohort.ends_on, today);
     let mut earned = Vec::new();
+    let mut outcomes = Vec::with_capacity(active.len());
     for e in &active {
         let percent =
             training::attendance_percent(total_minutes, attended.get(&e.id).copied().unwrap_or(0));
-        let outcome = if training::completes(rule, percent, e.score) {
+        let status = if training::completes(rule, percent, e.score) {
             completed += 1;
             earned.push(NewCertificate {
                 holder_id: e.user_id,
@@ -111,8 +112,14 @@ pub fn finalize_cohort(
             failed += 1;
             "failed"
         };
-        enrollments::set_outcome(conn, e.id, outcome, percent)?;
+        outcomes.push(enrollments::Outcome {
+            enrollment_id: e.id,
+            status,
+            attendance_percent: percent,
+        });
     }
+    // one statement for every enrolment, however large the cohort
+    enrollments::set_outcomes(conn, &outcomes)?;
     // rule 4: one certificate per completed enrolment, in this same transaction
     let issued_ids = issuance::issue(conn, issuer, &cohort, &course, &lineage, &earned)?;
     cohort_rows::mark_completed(conn, cohort.id)?;
@@ -145,7 +152,7 @@ pub async fn finalize(
             let cohort = rows::cohort_for_update(conn, id)?;
             finalize_cohort(conn, &issuer, actor, cohort, today)
         })?;
-        // after commit: the PDFs' digests, and the answer, hold no lock
+        // after commit, holding no lock: the PDFs' digests, rendered on every core, and the answer
         issuance::store_digests(conn, &issuer, &done.issued);
         Ok(FinalizeReport {
             completed: done.completed,

@@ -184,10 +184,13 @@ fn check_fields(
             "Lớp học trực tiếp phải có địa điểm.",
         ));
     }
-    if !(1..=10_000).contains(&capacity) {
+    if !(1..=crate::domain::training::MAX_CAPACITY).contains(&capacity) {
         errors.push(FieldError::new(
             "capacity",
-            "Sĩ số tối đa phải từ 1 đến 10.000.",
+            format!(
+                "Sĩ số tối đa phải từ 1 đến {}.",
+                labels::number(crate::domain::training::MAX_CAPACITY as usize)
+            ),
         ));
     }
     if errors.is_empty() {

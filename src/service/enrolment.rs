@@ -1,6 +1,8 @@
 //! Enrolment: enrolling people in a cohort and withdrawing them, who sees the enrolments, and
 //! the marks a cohort records while it runs — attendance at its sessions and scores.
 
+use std::collections::{HashMap, HashSet};
+
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -18,7 +20,7 @@ use crate::db::{cohorts as cohort_rows, enrollments, Db};
 use crate::domain::labels;
 use crate::domain::organizations::OrganizationKind;
 use crate::domain::people::Category;
-use crate::domain::training::{check_eligibility, check_score, CohortStatus};
+use crate::domain::training::{check_eligibility, check_score, CohortStatus, MAX_CAPACITY};
 use crate::domain::user_import::ImportError;
 use crate::error::{AppError, ErrorCode, FieldError};
 
@@ -215,18 +217,25 @@ pub struct Presence {
     pub present: bool,
 }
 
+/// The most lines one session's attendance takes: a whole cohort at the largest capacity.
+pub const MAX_ATTENDANCE_LINES: usize = MAX_CAPACITY as usize;
+
 /// Records who was present at a session of a cohort the caller manages, while it is open or in
-/// progress; all lines or none.
+/// progress; all lines or none. One call takes the whole cohort (up to
+/// [`MAX_ATTENDANCE_LINES`]), checked and written in a fixed number of statements.
 pub async fn record_attendance(
     db: &Db,
     actor: &Actor,
     session_id: Uuid,
     marks: Vec<Presence>,
 ) -> Result<SessionAttendance, AppError> {
-    if marks.len() > 10_000 {
+    if marks.len() > MAX_ATTENDANCE_LINES {
         return Err(AppError::validation(
             "body",
-            "Mỗi lần ghi tối đa 10.000 dòng.",
+            format!(
+                "Mỗi lần ghi tối đa {} dòng.",
+                labels::number(MAX_ATTENDANCE_LINES)
+            ),
         ));
     }
     as_actor(db, actor, "record_attendance", move |conn, actor| {
@@ -236,16 +245,18 @@ pub async fn record_attendance(
             let cohort = rows::cohort_for_update(conn, session.cohort_id)?;
             open_for_marks(&cohort.status)?;
             let ids: Vec<Uuid> = marks.iter().map(|m| m.enrollment_id).collect();
-            let known = enrollments::statuses(conn, cohort.id, &ids)?;
+            let known: HashMap<Uuid, String> = enrollments::statuses(conn, cohort.id, &ids)?
+                .into_iter()
+                .collect();
             let mut errors = Vec::new();
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::with_capacity(marks.len());
             for (i, m) in marks.iter().enumerate() {
-                match known.iter().find(|(id, _)| *id == m.enrollment_id) {
+                match known.get(&m.enrollment_id).map(String::as_str) {
                     None => errors.push(FieldError::new(
                         format!("[{i}].enrollment_id"),
                         "Mã ghi danh này không thuộc lớp.",
                     )),
-                    Some((_, status)) if status == "withdrawn" => errors.push(FieldError::new(
+                    Some("withdrawn") => errors.push(FieldError::new(
                         format!("[{i}].enrollment_id"),
                         "Học viên này đã rút khỏi lớp.",
                     )),

@@ -8,6 +8,7 @@ mod certificates;
 mod foundation;
 mod freshness;
 mod identity;
+mod large_cohorts;
 mod pages;
 mod races;
 mod reports;

@@ -117,15 +117,17 @@ pub fn session_attendance(
     cohort_id: Uuid,
 ) -> Result<SessionAttendance, AppError> {
     let people = enrollment_views(conn, cohort_id, None)?;
-    let marks: Vec<(Uuid, bool)> = attendance::table
+    let marks: std::collections::HashMap<Uuid, bool> = attendance::table
         .filter(attendance::session_id.eq(session_id))
         .select((attendance::enrollment_id, attendance::present))
-        .load(conn)?;
+        .load::<(Uuid, bool)>(conn)?
+        .into_iter()
+        .collect();
     let items = people
         .into_iter()
         .filter(|e| e.status != "withdrawn")
         .map(|e| AttendanceLine {
-            present: marks.iter().find(|(id, _)| *id == e.id).map(|(_, p)| *p),
+            present: marks.get(&e.id).copied(),
             enrollment_id: e.id,
             user_id: e.user_id,
             full_name: e.person.full_name,

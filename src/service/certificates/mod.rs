@@ -2,10 +2,9 @@
 //! revoking (rule 5: the row stays, with its reason), correcting by a reissue that supersedes,
 //! and what a master trainer's certificate reaches downstream.
 
-use std::io::Write;
-
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::as_actor;
@@ -13,11 +12,11 @@ use super::cohorts::{reach_cohort, Access};
 use crate::auth::current_user::Actor;
 use crate::certificates::issuance;
 use crate::certificates::Issuer;
+use crate::db::certificates as certificate_rows;
 use crate::db::schema::{certificates, users};
 use crate::db::views::certificates::{views, CertificateList, CertificateRow, CertificateView};
 use crate::db::Db;
 use crate::domain::access::manages_people;
-use crate::domain::certificates::serial_file_name;
 use crate::error::AppError;
 
 /// Where certificates are verified and what day it is: what building their views needs.
@@ -273,14 +272,17 @@ pub async fn certificate_pdf(
     .await
 }
 
-/// Every certificate of a cohort as one ZIP of PDFs (staff whose scope holds the organiser).
+/// Every certificate of a cohort as one ZIP of PDFs (staff whose scope holds the organiser),
+/// produced while it is sent: see [`CertificatesZip`]. Who may download it, and that the cohort
+/// exists, is settled before the first byte, and so is the first batch of certificates, so that
+/// those errors still answer with the JSON error body.
 pub async fn cohort_certificates_zip(
     db: &Db,
     actor: &Actor,
     issuer: Issuer,
     id: Uuid,
-) -> Result<Vec<u8>, AppError> {
-    as_actor(
+) -> Result<CertificatesZip, AppError> {
+    let listed = as_actor(
         db,
         actor,
         "download_cohort_certificates",
@@ -292,30 +294,56 @@ pub async fn cohort_certificates_zip(
             {
                 return Err(AppError::Forbidden);
             }
-            let rows: Vec<CertificateRow> = certificates::table
-                .filter(certificates::cohort_id.eq(id))
-                .order(certificates::serial.asc())
-                .select(CertificateRow::as_select())
-                .load(conn)?;
-            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-            // PDFs are compressed already: store them as they are
-            let options = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored);
-            for row in &rows {
-                let bytes = issuance::render(&issuer, &row.claims, &row.signature, &row.kid)?;
-                zip.start_file(serial_file_name(&row.serial), options)
-                    .map_err(AppError::internal)?;
-                zip.write_all(&bytes).map_err(AppError::internal)?;
-            }
-            let bytes = zip.finish().map_err(AppError::internal)?.into_inner();
-            Ok(bytes)
+            Ok(certificate_rows::of_cohort(conn, id)?)
         },
     )
-    .await
+    .await?;
+    let (tx, mut rest) = mpsc::channel(zip_stream::CHUNKS_IN_FLIGHT);
+    let db = db.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        zip_stream::produce(&db, &issuer, id, &listed, tx);
+    });
+    match rest.recv().await {
+        Some(Ok(first)) => Ok(CertificatesZip {
+            first: Some(first),
+            rest,
+        }),
+        Some(Err(e)) => Err(e),
+        None => Err(AppError::internal(
+            "the cohort ZIP stopped before its first chunk",
+        )),
+    }
+}
+
+/// A cohort's certificates ZIP as a stream of chunks, produced by a blocking task that renders
+/// a small batch of certificates at a time (on every core) and writes each as a stored entry
+/// (PDFs are compressed already). The channel between them is bounded, so a slow client slows
+/// the rendering down instead of letting the ZIP pile up: memory holds a batch of PDFs and a
+/// few chunks, whatever the size of the cohort (and, as any ZIP writer must, one directory
+/// line per entry until the end). An error after the first chunk ends the stream with it: the
+/// client sees a broken transfer, never a short ZIP that looks whole.
+pub struct CertificatesZip {
+    first: Option<Vec<u8>>,
+    rest: mpsc::Receiver<Result<Vec<u8>, AppError>>,
+}
+
+impl futures_util::Stream for CertificatesZip {
+    type Item = Result<Vec<u8>, AppError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(first) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(first)));
+        }
+        self.rest.poll_recv(cx)
+    }
 }
 
 mod corrections;
 mod downstream;
+mod zip_stream;
 
 pub use corrections::{reissue, reissue_certificate, revoke, revoke_certificate};
 pub use downstream::downstream;
