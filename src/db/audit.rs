@@ -13,6 +13,8 @@ pub struct AuditEvent<'a> {
     pub object_id: Option<String>,
     pub address: Option<&'a str>,
     pub details: serde_json::Value,
+    /// The person the event is about (whose data was read or changed), if any.
+    pub subject_id: Option<Uuid>,
 }
 
 impl<'a> AuditEvent<'a> {
@@ -24,7 +26,15 @@ impl<'a> AuditEvent<'a> {
             object_id: None,
             address: None,
             details: serde_json::Value::Object(Default::default()),
+            subject_id: None,
         }
+    }
+
+    /// The person the event is about: their own trail (`/me/data`) and the administrator's
+    /// audit list find it by this.
+    pub fn subject(mut self, person: Uuid) -> Self {
+        self.subject_id = Some(person);
+        self
     }
 
     pub fn object(mut self, id: impl ToString) -> Self {
@@ -43,6 +53,16 @@ impl<'a> AuditEvent<'a> {
     }
 
     pub fn record(self, conn: &mut PgConnection) -> QueryResult<()> {
+        // an event about a user object is about that person
+        let subject_id = self.subject_id.or_else(|| {
+            (self.object_type == "user")
+                .then(|| {
+                    self.object_id
+                        .as_deref()
+                        .and_then(|s| Uuid::parse_str(s).ok())
+                })
+                .flatten()
+        });
         diesel::insert_into(audit_events::table)
             .values((
                 audit_events::actor_id.eq(self.actor_id),
@@ -51,6 +71,7 @@ impl<'a> AuditEvent<'a> {
                 audit_events::object_id.eq(self.object_id),
                 audit_events::address.eq(self.address),
                 audit_events::details.eq(self.details),
+                audit_events::subject_id.eq(subject_id),
             ))
             .execute(conn)?;
         Ok(())

@@ -19,6 +19,7 @@ diesel::table! {
         object_id -> Nullable<Text>,
         address -> Nullable<Text>,
         details -> Jsonb,
+        subject_id -> Nullable<Uuid>,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod labels;
 pub mod organizations;
 pub mod paging;
 pub mod people;
+pub mod privacy;
 pub mod text;
 pub mod training;
 pub mod user_import;
