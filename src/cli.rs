@@ -1,4 +1,5 @@
-//! The commands of `cascade --help`: serve, migrate, create-admin, seed-demo.
+//! The commands of `cascade --help`: serve, migrate, create-admin, seed-demo, verify,
+//! import-users, purge, rotate-data-key.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -51,11 +52,17 @@ pub enum Command {
         #[arg(long)]
         keys: Option<std::path::PathBuf>,
     },
+    /// Re-seal every CCCD under a new data key (CASCADE_DATA_KEY_FILE), in one transaction; the
+    /// old key stays as <file>.old until that committed. Stop the service first.
+    RotateDataKey,
     /// Import people from a CSV file, with the same rules as `POST /api/v1/users/import`.
     ImportUsers {
         /// CSV with the header username,full_name,date_of_birth,national_id,email,organization_code,category,roles
         file: std::path::PathBuf,
     },
+    /// Delete the login attempts, read-audit events and ended login sessions past their retention
+    /// periods (CASCADE_RETAIN_*_DAYS); `serve` does this once a day by itself.
+    Purge,
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -65,7 +72,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Serve { demo } => serve(config, demo),
         Command::Migrate => with_database(&config, |url| {
             let n = db::migrate(url)?;
+            open_data_key(&config, url)?;
             println!("migrations applied: {n}");
+            Ok(())
+        }),
+        Command::RotateDataKey => with_database(&config, |url| {
+            use diesel::Connection;
+            db::migrate(url)?;
+            let mut conn = diesel::PgConnection::establish(url)
+                .map_err(|e| format!("cannot connect to the database: {e}"))?;
+            let n = crate::service::people::rotate_data_key(&mut conn, &config.data_key_path())?;
+            println!("Đã mã hóa lại {n} số CCCD bằng khóa dữ liệu mới.");
             Ok(())
         }),
         Command::CreateAdmin {
@@ -91,7 +108,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             let mut failed = false;
             let code = with_database(&config, |url| {
                 db::migrate(url)?;
-                let report = crate::demo::import_users(url, &bytes)?;
+                let key = open_data_key(&config, url)?;
+                let report = crate::demo::import_users(url, &key, &bytes)?;
                 for e in &report.errors {
                     // the line's sentence is the one the pages show after "Dòng 3:"
                     eprintln!("Dòng {}: {}", e.line, e.message);
@@ -107,14 +125,49 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             Ok(if failed { ExitCode::from(1) } else { code })
         }
+        Command::Purge => with_database(&config, |url| {
+            db::migrate(url)?;
+            let report = purge(url, &config)?;
+            println!(
+                "Đã xóa {} lượt thử đăng nhập, {} lần xem dữ liệu cá nhân và {} phiên đăng nhập \
+                 đã quá thời hạn lưu trữ.",
+                report.login_attempts, report.read_events, report.sessions
+            );
+            Ok(())
+        }),
         Command::SeedDemo => with_database(&config, |url| {
             db::migrate(url)?;
+            let key = open_data_key(&config, url)?;
             let issuer = crate::certificates::Issuer::from_config(&config)?;
-            let logins = crate::demo::seed(url, &issuer)?;
+            let logins = crate::demo::seed(url, &key, &issuer)?;
             crate::demo::print_logins(&logins);
             Ok(())
         }),
     }
+}
+
+/// `cascade purge`: one purge as of now, on a connection of its own.
+fn purge(url: &str, config: &Config) -> Result<crate::service::retention::PurgeReport, String> {
+    use diesel::Connection;
+    let mut conn = diesel::PgConnection::establish(url)
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    crate::service::retention::purge_on(&mut conn, chrono::Utc::now(), &config.retention)
+        .map_err(|e| format!("the purge failed: {e}"))
+}
+
+/// The data key, after sealing any CCCD still stored in clear (the start-up step that follows
+/// the migrations; `serve` takes it in `AppState::new`).
+fn open_data_key(config: &Config, url: &str) -> Result<crate::privacy::DataKey, String> {
+    use diesel::Connection;
+    let key = crate::privacy::load_data_key(&config.data_key_path())?;
+    let mut conn = diesel::PgConnection::establish(url)
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let sealed = crate::service::people::seal_plain_national_ids(&mut conn, &key)
+        .map_err(|e| format!("cannot seal the stored CCCDs: {e}"))?;
+    if sealed > 0 {
+        tracing::info!(sealed, "CCCDs stored in clear are now sealed");
+    }
+    Ok(key)
 }
 
 /// Opens the database (starting the private cluster if needed), runs `f`, and closes it again.
@@ -140,16 +193,19 @@ fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
     let applied = db::migrate(url)?;
     tracing::info!(applied, "database migrated");
     if demo {
+        let key = open_data_key(&config, url)?;
         let issuer = crate::certificates::Issuer::from_config(&config)?;
-        let logins = crate::demo::seed(url, &issuer)?;
+        let logins = crate::demo::seed(url, &key, &issuer)?;
         crate::demo::print_logins(&logins);
     }
     let db = Db::connect(url, config.db_pool_size)?;
     let state = AppState::new(config, db)?;
     let bind = state.config.bind;
     let public_url = state.config.public_url.clone();
+    let (purge_db, retention) = (state.db.clone(), state.config.retention);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(state).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        crate::startup::spawn_daily_purge(purge_db, retention);
         tracing::info!(%bind, %public_url, "Cascade is serving; Ctrl-C stops it");
         app.run_until_stopped()
             .await

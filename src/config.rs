@@ -21,10 +21,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub jwt_secret_file: Option<PathBuf>,
     pub signing_key_file: Option<PathBuf>,
+    /// The key that seals personal values at rest (`CASCADE_DATA_KEY_FILE`); by default
+    /// `data-key` in the data directory, generated on first start. Part of every backup.
+    pub data_key_file: Option<PathBuf>,
     /// Connections in the pool.
     pub db_pool_size: u32,
     /// Reverse proxies (load balancers) whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long login attempts, read-audit events and ended sessions are kept
+    /// (`CASCADE_RETAIN_…_DAYS`); `cascade purge` and the daily purge of `serve` apply it.
+    pub retention: crate::domain::retention::Retention,
 }
 
 impl Config {
@@ -104,6 +110,7 @@ impl Config {
         };
         let jwt_secret_file = file("CASCADE_JWT_SECRET_FILE")?;
         let signing_key_file = file("CASCADE_SIGNING_KEY_FILE")?;
+        let data_key_file = file("CASCADE_DATA_KEY_FILE")?;
 
         let db_pool_size = match non_empty("CASCADE_DB_POOL_SIZE") {
             Some(v) => match v.parse::<u32>() {
@@ -133,6 +140,35 @@ impl Config {
             None => Vec::new(),
         };
 
+        let retention_days = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match non_empty(name) {
+                Some(v) => {
+                    crate::domain::retention::parse_days(&v).map_err(|message| ConfigError {
+                        variable: name,
+                        message,
+                    })
+                }
+                None => Ok(default),
+            }
+        };
+        let retention = {
+            use crate::domain::retention::Retention;
+            Retention {
+                login_attempts_days: retention_days(
+                    "CASCADE_RETAIN_LOGIN_ATTEMPTS_DAYS",
+                    Retention::DEFAULT_LOGIN_ATTEMPTS_DAYS,
+                )?,
+                read_events_days: retention_days(
+                    "CASCADE_RETAIN_READ_AUDIT_DAYS",
+                    Retention::DEFAULT_READ_EVENTS_DAYS,
+                )?,
+                sessions_days: retention_days(
+                    "CASCADE_RETAIN_SESSIONS_DAYS",
+                    Retention::DEFAULT_SESSIONS_DAYS,
+                )?,
+            }
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -140,14 +176,23 @@ impl Config {
             data_dir,
             jwt_secret_file,
             signing_key_file,
+            data_key_file,
             db_pool_size,
             trusted_proxies,
+            retention,
         })
     }
 
     /// Where the private PostgreSQL cluster lives when `DATABASE_URL` is unset.
     pub fn private_cluster_dir(&self) -> PathBuf {
         self.data_dir.join("postgres")
+    }
+
+    /// The data key's file: `CASCADE_DATA_KEY_FILE`, or `data-key` in the data directory.
+    pub fn data_key_path(&self) -> PathBuf {
+        self.data_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_path("data-key"))
     }
 
     pub fn data_path(&self, name: &str) -> PathBuf {
@@ -191,6 +236,14 @@ mod tests {
     }
 
     #[test]
+    fn the_data_key_lives_in_the_data_dir_unless_named() {
+        let c = config(&[("CASCADE_DATA_DIR", "/srv/cascade")]).unwrap();
+        assert_eq!(c.data_key_path(), PathBuf::from("/srv/cascade/data-key"));
+        let e = config(&[("CASCADE_DATA_KEY_FILE", "/nonexistent/data-key")]).unwrap_err();
+        assert_eq!(e.variable, "CASCADE_DATA_KEY_FILE");
+    }
+
+    #[test]
     fn missing_secret_file_names_the_variable() {
         let e = config(&[("CASCADE_JWT_SECRET_FILE", "/nonexistent/secret")]).unwrap_err();
         assert_eq!(e.variable, "CASCADE_JWT_SECRET_FILE");
@@ -202,6 +255,22 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         let e = config(&[("CASCADE_TRUSTED_PROXIES", "lb.internal")]).unwrap_err();
         assert_eq!(e.variable, "CASCADE_TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn retention_periods_default_and_must_be_whole_days_from_one() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.retention, crate::domain::retention::Retention::default());
+        let c = config(&[("CASCADE_RETAIN_SESSIONS_DAYS", "7")]).unwrap();
+        assert_eq!(c.retention.sessions_days, 7);
+        for (variable, bad) in [
+            ("CASCADE_RETAIN_LOGIN_ATTEMPTS_DAYS", "0"),
+            ("CASCADE_RETAIN_READ_AUDIT_DAYS", "two years"),
+            ("CASCADE_RETAIN_SESSIONS_DAYS", "-1"),
+        ] {
+            let e = config(&[(variable, bad)]).unwrap_err();
+            assert_eq!(e.variable, variable);
+        }
     }
 
     #[test]

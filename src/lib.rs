@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod privacy;
 pub mod reports;
 pub mod secrets;
 pub mod service;

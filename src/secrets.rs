@@ -1,4 +1,4 @@
-//! Secret files (the JWT key, the certificate signing key): read when configured, otherwise
+//! Secret files (the JWT key, the certificate signing key, the data key): read when configured, otherwise
 //! generated once into the data directory with owner-only permissions and reused after.
 
 use std::fs;
@@ -29,6 +29,14 @@ fn create(path: &Path, len: usize) -> Result<Vec<u8>, String> {
     }
     let mut bytes = vec![0u8; len];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
+    write_new(path, &bytes)?;
+    tracing::info!(path = %path.display(), "generated a new secret");
+    Ok(bytes)
+}
+
+/// Writes `bytes` to a file that must not exist yet, readable by its owner only, and flushes
+/// it to disk before answering.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -39,11 +47,44 @@ fn create(path: &Path, len: usize) -> Result<Vec<u8>, String> {
     let mut file = options
         .open(path)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(&bytes)
+    file.write_all(bytes)
         .and_then(|_| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a new secret");
-    Ok(bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Replaces the file at `path` with `bytes` (mode 0600) in one step: the new content is written
+/// beside it, flushed, then renamed over it, so a crash leaves the old file or the new one,
+/// never a torn one.
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut staged = path.as_os_str().to_owned();
+    staged.push(".new");
+    let staged = std::path::PathBuf::from(staged);
+    // a leftover of an earlier crash holds nothing anyone relies on
+    match fs::remove_file(&staged) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove {}: {e}", staged.display())),
+    }
+    write_new(&staged, bytes)?;
+    fs::rename(&staged, path).map_err(|e| {
+        format!(
+            "cannot move {} to {}: {e}",
+            staged.display(),
+            path.display()
+        )
+    })?;
+    sync_folder_of(path)
+}
+
+/// Flushes the folder holding `path`, so a rename or removal in it survives a crash.
+pub fn sync_folder_of(path: &Path) -> Result<(), String> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::File::open(folder)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot flush {}: {e}", folder.display()))
 }
 
 #[cfg(test)]
@@ -57,6 +98,22 @@ mod tests {
         let first = load_or_create(&path, 32).unwrap();
         let second = load_or_create(&path, 32).unwrap();
         assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_replaced_secret_is_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        load_or_create(&path, 32).unwrap();
+        replace(&path, &[9u8; 32]).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), vec![9u8; 32]);
+        assert!(!dir.path().join("secret.new").exists());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -73,6 +73,13 @@ impl AppState {
             .map_err(|e| format!("cannot reach the database: {e}"))?;
         crate::certificates::issuance::register_key(&mut conn, &issuer)
             .map_err(|e| format!("cannot record the signing key: {e}"))?;
+        // the data key seals the CCCD; numbers an older release left in clear are sealed now,
+        // before anything is served
+        let data_key = crate::privacy::load_data_key(&config.data_key_path())?;
+        crate::service::people::seal_plain_national_ids(&mut conn, &data_key)
+            .map_err(|e| format!("cannot seal the stored CCCDs: {e}"))?;
+        // the pool carries it: every use case that reads or writes a sealed column holds the pool
+        let db = db.with_data_key(Arc::new(data_key));
         let signing_key_seed = issuer.signing_key_seed;
         Ok(AppState {
             db,
@@ -115,7 +122,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     crate::web::session::renew_expired_session,
                 ))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::PathOnlyRootSpan>::new())
                 .configure(crate::api::configure)
                 // the pages last: their scope answers every path the API did not take
                 .configure(crate::web::configure)
@@ -139,6 +146,34 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The first daily purge runs this long after the server starts (not at once: a restart loop
+/// should not purge in a loop, and start-up has work enough).
+pub const FIRST_PURGE_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// Then once every day.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Starts the daily retention purge on the current actix runtime: first after
+/// [`FIRST_PURGE_AFTER`], then every [`PURGE_EVERY`]. The deleting runs on the blocking threads;
+/// a failure is logged and the next day tries again, never stopping the server. The task ends
+/// with the runtime.
+pub fn spawn_daily_purge(db: Db, retention: crate::domain::retention::Retention) {
+    actix_web::rt::spawn(async move {
+        actix_web::rt::time::sleep(FIRST_PURGE_AFTER).await;
+        loop {
+            match crate::service::retention::purge(&db, chrono::Utc::now(), &retention).await {
+                Ok(report) => tracing::info!(
+                    login_attempts = report.login_attempts,
+                    read_events = report.read_events,
+                    sessions = report.sessions,
+                    "retention purge done"
+                ),
+                Err(e) => tracing::error!(error = %e, "retention purge failed; retrying tomorrow"),
+            }
+            actix_web::rt::time::sleep(PURGE_EVERY).await;
+        }
+    });
 }
 
 /// Headers on every response, errors included.

@@ -110,9 +110,12 @@ pub async fn logout(
 
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = user_rows::UserView), (status = 401, body = crate::error::ErrorBody)))]
 #[get("/me")]
-pub async fn me(user: CurrentUser) -> Result<HttpResponse, AppError> {
-    // authenticating the request read the account already, in the same round trip
-    Ok(HttpResponse::Ok().json(&user.profile))
+pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    // authenticating the request read the account already, in the same round trip; its CCCD
+    // shows masked, as everywhere
+    let key = state.db.data_key()?;
+    let profile = user.profile.clone().with_masked_national_id(&key)?;
+    Ok(HttpResponse::Ok().json(profile))
 }
 
 /// Changes the caller's password; every other session ends, this one goes on.

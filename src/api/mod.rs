@@ -7,7 +7,9 @@ pub mod courses;
 pub mod health;
 pub mod marks;
 pub mod organizations;
+pub mod privacy;
 pub mod reports;
+pub mod retirement;
 pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -45,6 +47,8 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         users::update,
         users::import,
         users::records,
+        users::reveal_national_id,
+        retirement::retire,
         courses::create,
         courses::list,
         courses::get,
@@ -70,7 +74,9 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         certificates::verify,
         certificates::keys,
         certificates::downstream,
-        reports::coverage
+        reports::coverage,
+        privacy::list,
+        privacy::my_data
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -94,6 +100,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::me)
+                // `/me/data` is a path of its own, not a sub-resource of `/me`
+                .service(privacy::my_data)
                 .service(auth::change_password)
                 .service(organizations::list)
                 .service(organizations::create)
@@ -109,6 +117,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(users::get)
                 .service(users::update)
                 .service(users::records)
+                .service(users::reveal_national_id)
+                .service(retirement::retire)
                 .service(courses::create)
                 .service(courses::list)
                 .service(courses::get)
@@ -139,7 +149,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(certificates::verify)
                 .service(certificates::keys)
                 .service(certificates::downstream)
-                .service(reports::coverage),
+                .service(reports::coverage)
+                .service(privacy::list),
         );
 }
 
@@ -163,7 +174,16 @@ pub fn json_config_with_limit(limit: usize) -> web::JsonConfig {
                 ),
                 _ => AppError::InvalidJson("Nội dung gửi lên không phải là JSON hợp lệ.".into()),
             };
-            tracing::debug!(error = %err, "rejected JSON body");
+            // serde's message quotes the offending value (a CCCD, an e-mail): only where it was
+            match &err {
+                JsonPayloadError::Deserialize(e) => tracing::debug!(
+                    category = ?e.classify(),
+                    line = e.line(),
+                    column = e.column(),
+                    "rejected JSON body"
+                ),
+                other => tracing::debug!(error = %other, "rejected JSON body"),
+            }
             app.into()
         })
 }

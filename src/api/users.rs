@@ -9,7 +9,9 @@ use crate::auth::current_user::CurrentUser;
 use crate::db::users::UserView;
 use crate::domain::people::PersonInput;
 use crate::error::AppError;
-use crate::service::people::{self, ImportReport, PeopleSearch, PersonChanges, Record, UserPage};
+use crate::service::people::{
+    self, ImportReport, PeopleSearch, PersonChanges, Record, RevealedNationalId, UserPage,
+};
 use crate::startup::AppState;
 
 /// Largest CSV upload: 10 MiB.
@@ -185,6 +187,22 @@ pub async fn import(
     }
     let report = people::import_people(&state.db, &actor, body.to_vec()).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// A person's full CCCD, for staff (coordinator, HR, administrator) with the person in scope;
+/// recorded as a read (`national_id_revealed`) in the audit trail. `null` for a person without
+/// one (the look is recorded all the same).
+#[utoipa::path(post, path = "/api/v1/users/{id}/national-id",
+    responses((status = 200, body = RevealedNationalId), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+#[post("/users/{id}/national-id")]
+pub async fn reveal_national_id(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let revealed = people::reveal_national_id(&state.db, &user.actor(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(revealed))
 }
 
 /// A person's training record: every enrolment, its marks, and the certificate it earned.

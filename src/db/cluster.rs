@@ -27,9 +27,12 @@ const REUSE_WAIT_SECS: u64 = 15;
 const LOG_TAIL_LINES: usize = 20;
 
 /// Seconds `pg_ctl start/stop -w` may wait before giving up.
-/// Server settings that keep personal data out of PostgreSQL's own log.
+/// Server settings that keep personal data out of PostgreSQL's own log: no DETAIL (a duplicate
+/// key's value), no failing statement's text, no statement logged at all, and no bind parameter
+/// quoted with a logged statement or an error.
 pub const PRIVATE_LOG_SETTINGS: &str =
-    "-c log_error_verbosity=terse -c log_min_error_statement=panic";
+    "-c log_error_verbosity=terse -c log_min_error_statement=panic \
+     -c log_statement=none -c log_parameter_max_length=0 -c log_parameter_max_length_on_error=0";
 
 const PG_CTL_TIMEOUT_SECS: &str = "60";
 

@@ -8,6 +8,8 @@ pub mod cohorts;
 pub mod enrollments;
 pub mod organizations;
 pub mod reads;
+pub mod retention;
+pub mod retirement;
 pub mod schema;
 pub mod training;
 pub mod users;
@@ -106,6 +108,9 @@ pub struct Db {
     url: Arc<str>,
     reads_per_worker: usize,
     trees: Arc<organizations::TreeCache>,
+    /// The key that seals personal values at rest (the CCCD), set by [`Db::with_data_key`]:
+    /// every use case that reads or writes a sealed column holds the `Db` already.
+    data_key: Option<Arc<crate::privacy::DataKey>>,
 }
 
 impl Db {
@@ -130,7 +135,21 @@ impl Db {
             // actix runs a worker per core: their read pools together match the blocking pool
             reads_per_worker: (size as usize / 2).max(2),
             trees: Arc::default(),
+            data_key: None,
         })
+    }
+
+    /// This pool with the data key that seals personal values.
+    pub fn with_data_key(mut self, key: Arc<crate::privacy::DataKey>) -> Self {
+        self.data_key = Some(key);
+        self
+    }
+
+    /// The data key; an internal error if the pool was built without one.
+    pub fn data_key(&self) -> Result<Arc<crate::privacy::DataKey>, AppError> {
+        self.data_key
+            .clone()
+            .ok_or_else(|| AppError::internal("the database pool has no data key"))
     }
 
     /// A connection from this worker thread's read pool (see [`reads`]).

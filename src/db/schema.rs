@@ -198,6 +198,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    retired_usernames (username_index) {
+        username_index -> Bytea,
+        retired_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Uuid,
         cohort_id -> Uuid,
@@ -241,6 +248,9 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        national_id_cipher -> Nullable<Bytea>,
+        national_id_index -> Nullable<Bytea>,
+        retired_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -283,6 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     provinces,
     refresh_tokens,
+    retired_usernames,
     sessions,
     signing_keys,
     user_roles,

@@ -8,7 +8,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::schema::{organizations, user_roles, users};
-use crate::domain::people::Role;
+use crate::domain::people::{mask_national_id, Role};
+use crate::error::AppError;
+use crate::privacy::DataKey;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -20,7 +22,8 @@ pub struct UserRow {
     pub date_of_birth: Option<NaiveDate>,
     pub organization_id: Uuid,
     pub category: String,
-    pub national_id: Option<String>,
+    /// The CCCD sealed under the data key ([`crate::privacy::DataKey`]); never stored in clear.
+    pub national_id_cipher: Option<Vec<u8>>,
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub token_version: i32,
@@ -35,7 +38,7 @@ pub struct OrganizationRef {
     pub name: String,
 }
 
-/// A person as the API shows them: never the password hash.
+/// A person as the API shows them: never the password hash, and the CCCD only masked.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: Uuid,
@@ -44,7 +47,14 @@ pub struct UserView {
     pub date_of_birth: Option<NaiveDate>,
     pub organization: OrganizationRef,
     pub category: String,
+    /// The CCCD masked: its first 3 and last 3 digits, the rest `*` (`001******345`). The full
+    /// number only through `POST /users/{id}/national-id`, which is audited.
+    #[schema(example = "001******345")]
     pub national_id: Option<String>,
+    /// The sealed CCCD the mask is made from (never serialised).
+    #[serde(skip)]
+    #[schema(ignore)]
+    sealed_national_id: Option<Vec<u8>>,
     pub email: Option<String>,
     pub roles: Vec<Role>,
     pub active: bool,
@@ -125,8 +135,13 @@ pub fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[Role]) -> Quer
     Ok(())
 }
 
-/// Builds the API views of `rows`, with their roles and organisations, in the same order.
-pub fn views(conn: &mut PgConnection, rows: Vec<UserRow>) -> QueryResult<Vec<UserView>> {
+/// Builds the API views of `rows`, with their roles and organisations, in the same order; the
+/// CCCD masked (`key` opens it to mask it).
+pub fn views(
+    conn: &mut PgConnection,
+    key: &DataKey,
+    rows: Vec<UserRow>,
+) -> Result<Vec<UserView>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let org_ids: Vec<Uuid> = rows.iter().map(|r| r.organization_id).collect();
     let mut roles = roles_of(conn, &ids)?;
@@ -137,8 +152,7 @@ pub fn views(conn: &mut PgConnection, rows: Vec<UserRow>) -> QueryResult<Vec<Use
         .into_iter()
         .map(|(id, code, name)| (id, OrganizationRef { id, code, name }))
         .collect();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
             let organization = orgs
                 .get(&r.organization_id)
@@ -149,12 +163,14 @@ pub fn views(conn: &mut PgConnection, rows: Vec<UserRow>) -> QueryResult<Vec<Use
                     name: String::new(),
                 });
             let roles = roles.remove(&r.id).unwrap_or_default();
-            UserView::of(r, organization, roles)
+            UserView::of(r, organization, roles).with_masked_national_id(key)
         })
-        .collect())
+        .collect()
 }
 
 impl UserView {
+    /// The view of a row, its CCCD not shown yet: [`Self::with_masked_national_id`] shows it
+    /// masked.
     pub(super) fn of(r: UserRow, organization: OrganizationRef, roles: Vec<Role>) -> UserView {
         UserView {
             organization,
@@ -165,18 +181,33 @@ impl UserView {
             full_name: r.full_name,
             date_of_birth: r.date_of_birth,
             category: r.category,
-            national_id: r.national_id,
+            national_id: None,
+            sealed_national_id: r.national_id_cipher,
             email: r.email,
             active: r.active,
             created_at: r.created_at,
         }
     }
+
+    /// Shows the CCCD masked, opened with `key` (and forgotten again).
+    pub fn with_masked_national_id(mut self, key: &DataKey) -> Result<UserView, AppError> {
+        self.national_id = match &self.sealed_national_id {
+            Some(sealed) => Some(mask_national_id(&open_national_id(key, self.id, sealed)?)),
+            None => None,
+        };
+        Ok(self)
+    }
 }
 
-pub fn view(conn: &mut PgConnection, row: UserRow) -> QueryResult<UserView> {
-    views(conn, vec![row])?
-        .pop()
-        .ok_or(diesel::result::Error::NotFound)
+pub fn view(conn: &mut PgConnection, key: &DataKey, row: UserRow) -> Result<UserView, AppError> {
+    views(conn, key, vec![row])?.pop().ok_or(AppError::NotFound)
+}
+
+/// Opens a person's sealed CCCD. A failure is an internal error whose log names the person and
+/// the reason, never the value.
+pub fn open_national_id(key: &DataKey, person: Uuid, sealed: &[u8]) -> Result<String, AppError> {
+    key.open_national_id(sealed)
+        .map_err(|e| AppError::internal(format!("the CCCD of user {person} does not open: {e}")))
 }
 
 /// Ends every session of a user: access tokens carry the old version and stop working, and
@@ -199,13 +230,100 @@ pub fn end_sessions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
     Ok(())
 }
 
-/// Who holds this national ID, if anyone.
-pub fn national_id_holder(conn: &mut PgConnection, national_id: &str) -> QueryResult<Option<Uuid>> {
+/// Who holds the CCCD with this blind index, if anyone.
+pub fn national_id_holder(conn: &mut PgConnection, index: &[u8]) -> QueryResult<Option<Uuid>> {
     users::table
-        .filter(users::national_id.eq(national_id))
+        .filter(users::national_id_index.eq(index))
         .select(users::id)
         .first(conn)
         .optional()
+}
+
+/// A person's sealed CCCD (`Ok(None)` when they have none; `NotFound` when there is no such
+/// person).
+pub fn sealed_national_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Vec<u8>>> {
+    users::table
+        .find(id)
+        .select(users::national_id_cipher)
+        .first(conn)
+}
+
+/// Writes a person's CCCD, sealed, with its blind index (or clears both).
+pub fn store_national_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+    sealed: Option<(Vec<u8>, Vec<u8>)>,
+) -> QueryResult<()> {
+    let (cipher, index) = sealed.unzip();
+    diesel::update(users::table.find(id))
+        .set((
+            users::national_id_cipher.eq(cipher),
+            users::national_id_index.eq(index),
+            users::national_id.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Holds off every other writer of `users` until the transaction ends (re-sealing every CCCD
+/// must see them all, and no number may slip in under the old key meanwhile).
+pub fn lock_for_sealing(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
+    Ok(())
+}
+
+/// The CCCDs still stored in clear (from before encryption at rest).
+pub fn plain_national_ids(conn: &mut PgConnection) -> QueryResult<Vec<(Uuid, String)>> {
+    users::table
+        .filter(users::national_id.is_not_null())
+        .select((users::id, users::national_id.assume_not_null()))
+        .order(users::id)
+        .load(conn)
+}
+
+/// Every sealed CCCD, by person.
+pub fn sealed_national_ids(conn: &mut PgConnection) -> QueryResult<Vec<(Uuid, Vec<u8>)>> {
+    users::table
+        .filter(users::national_id_cipher.is_not_null())
+        .select((users::id, users::national_id_cipher.assume_not_null()))
+        .order(users::id)
+        .load(conn)
+}
+
+/// One sealed CCCD, if any: which key the stored numbers are under.
+pub fn any_sealed_national_id(conn: &mut PgConnection) -> QueryResult<Option<Vec<u8>>> {
+    users::table
+        .filter(users::national_id_cipher.is_not_null())
+        .select(users::national_id_cipher.assume_not_null())
+        .first(conn)
+        .optional()
+}
+
+/// Is a CCCD in clear forbidden already (`CHECK users_national_id_sealed`)?
+pub fn plain_national_ids_forbidden(conn: &mut PgConnection) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let found: Exists = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint \
+         WHERE conrelid = 'users'::regclass AND conname = 'users_national_id_sealed') AS exists",
+    )
+    .get_result(conn)?;
+    Ok(found.exists)
+}
+
+/// Forbids a CCCD in clear from now on (`CHECK (national_id IS NULL)`), once the column is
+/// empty; does nothing when the constraint is already there.
+pub fn forbid_plain_national_ids(conn: &mut PgConnection) -> QueryResult<()> {
+    if !plain_national_ids_forbidden(conn)? {
+        diesel::sql_query(
+            "ALTER TABLE users ADD CONSTRAINT users_national_id_sealed CHECK (national_id IS NULL)",
+        )
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// National-ID conflicts one person may run into within the throttling window before further

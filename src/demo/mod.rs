@@ -9,8 +9,9 @@ pub mod training;
 
 use crate::auth::password;
 use crate::db::schema::{organizations, user_roles, users};
-use crate::domain::people::{check_new_password, Category, FullName, Role, Username};
+use crate::domain::people::{check_new_password, Category, FullName, NationalId, Role, Username};
 use crate::error::AppError;
+use crate::privacy::DataKey;
 
 /// Every demo account signs in with this password.
 pub const DEMO_PASSWORD: &str = "cascade-demo-2027";
@@ -222,8 +223,21 @@ fn organization_id(conn: &mut PgConnection, code: &str) -> Result<Uuid, AppError
 }
 
 /// Loads the demo; returns the logins that now exist.
+/// A demo CCCD that passes the rules for a person born in `year`: province 001, the century
+/// digit and year of birth, then a sequence number of the demo's own.
+fn demo_national_id(sequence: usize, year: i32) -> String {
+    let century = if year < 2000 { 0 } else { 2 };
+    format!(
+        "001{century}{:02}{:06}",
+        year.rem_euclid(100),
+        100 + sequence
+    )
+}
+
+/// Loads the demo, its CCCDs sealed under `key`.
 pub fn seed(
     url: &str,
+    key: &DataKey,
     issuer: &crate::certificates::Issuer,
 ) -> Result<Vec<&'static DemoLogin>, String> {
     let mut conn = connect(url)?;
@@ -256,7 +270,7 @@ pub fn seed(
                 .set(organizations::signer_name.eq(signer))
                 .execute(conn)?;
         }
-        for p in PEOPLE {
+        for (sequence, p) in PEOPLE.iter().enumerate() {
             let org = organization_id(conn, p.login.organization)?;
             let name =
                 FullName::parse(p.login.full_name).map_err(|e| AppError::Validation(vec![e]))?;
@@ -264,6 +278,8 @@ pub fn seed(
             let dob = chrono::NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| {
                 AppError::internal(format!("bad demo date for {}", p.login.username))
             })?;
+            let national_id = NationalId::parse(&demo_national_id(sequence, y), Some(dob))
+                .map_err(|e| AppError::Validation(vec![e]))?;
             diesel::insert_into(users::table)
                 .values((
                     users::username.eq(p.login.username),
@@ -272,6 +288,8 @@ pub fn seed(
                     users::date_of_birth.eq(dob),
                     users::organization_id.eq(org),
                     users::category.eq(p.category.as_str()),
+                    users::national_id_cipher.eq(key.seal_national_id(national_id.as_str())),
+                    users::national_id_index.eq(key.national_id_index(national_id.as_str())),
                     users::password_hash.eq(&hash),
                 ))
                 .on_conflict(users::username)
@@ -294,7 +312,7 @@ pub fn seed(
         Ok(())
     })
     .map_err(describe)?;
-    conn.transaction::<_, AppError, _>(|conn| training::seed(conn, issuer))
+    conn.transaction::<_, AppError, _>(|conn| training::seed(conn, key, issuer))
         .map_err(describe)?;
     training::store_missing_digests(&mut conn, issuer).map_err(describe)?;
     Ok(PEOPLE.iter().map(|p| &p.login).collect())
@@ -375,11 +393,13 @@ fn describe(e: AppError) -> String {
 /// `cascade import-users`: the API's import, acting with an administrator's scope.
 pub fn import_users(
     url: &str,
+    key: &DataKey,
     bytes: &[u8],
 ) -> Result<crate::service::people::ImportReport, String> {
     let mut conn = connect(url)?;
     crate::service::people::import_file(
         &mut conn,
+        key,
         &crate::auth::current_user::Actor::command_line(),
         bytes,
     )

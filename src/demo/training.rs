@@ -13,6 +13,7 @@ use crate::db::schema::{
 use crate::db::training as rows;
 use crate::domain::training::vietnam_time;
 use crate::error::AppError;
+use crate::privacy::DataKey;
 
 struct DemoCourse {
     code: &'static str,
@@ -306,13 +307,13 @@ pub fn store_missing_digests(conn: &mut PgConnection, issuer: &Issuer) -> Result
     Ok(())
 }
 
-pub fn seed(conn: &mut PgConnection, issuer: &Issuer) -> Result<(), AppError> {
+pub fn seed(conn: &mut PgConnection, key: &DataKey, issuer: &Issuer) -> Result<(), AppError> {
     seed_courses(conn)?;
     let today = Utc::now().with_timezone(&vietnam_time()).date_naive();
     for c in COHORTS {
         let (id, created) = seed_cohort(conn, issuer, today, c)?;
         if created && c.organizer == "BHXH-HN" && c.finalize {
-            corrections(conn, issuer, id, today)?;
+            corrections(conn, key, issuer, id, today)?;
         }
     }
     Ok(())
@@ -321,6 +322,7 @@ pub fn seed(conn: &mut PgConnection, issuer: &Issuer) -> Result<(), AppError> {
 /// The demo's corrections: one certificate revoked, one reissued with a corrected name.
 fn corrections(
     conn: &mut PgConnection,
+    key: &DataKey,
     issuer: &Issuer,
     cohort_id: Uuid,
     today: NaiveDate,
@@ -347,6 +349,7 @@ fn corrections(
         .map_err(|e| AppError::Validation(vec![e]))?;
     crate::service::certificates::reissue_certificate(
         conn,
+        key,
         issuer,
         &actor,
         tuan,

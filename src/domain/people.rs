@@ -149,6 +149,23 @@ impl NationalId {
     }
 }
 
+/// A CCCD as lists, exports and staff views show it: the first 3 digits (the province) and the
+/// last 3, the rest `*` — `001185012345` → `001******345`. A value too short to keep 6 digits
+/// and hide at least one is hidden whole.
+pub fn mask_national_id(national_id: &str) -> String {
+    const SHOWN: usize = 3;
+    let chars: Vec<char> = national_id.chars().collect();
+    let n = chars.len();
+    if n <= 2 * SHOWN {
+        return "*".repeat(n);
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| if i < SHOWN || i >= n - SHOWN { c } else { '*' })
+        .collect()
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
@@ -280,6 +297,19 @@ pub fn check_email(raw: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_national_id_is_masked_but_its_province_and_last_digits() {
+        assert_eq!(mask_national_id("001185012345"), "001******345");
+        assert_eq!(mask_national_id("079190000001"), "079******001");
+        assert_eq!(mask_national_id("1234567"), "123*567");
+    }
+
+    #[test]
+    fn a_value_too_short_to_mask_is_hidden_whole() {
+        assert_eq!(mask_national_id("123456"), "******");
+        assert_eq!(mask_national_id(""), "");
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

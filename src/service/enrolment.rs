@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::cohorts::{lock_for_change, reach_cohort, Access};
-use super::{as_actor, audit};
+use super::{as_actor, audit, audit_about};
 use crate::auth::current_user::Actor;
 use crate::db::organizations::{self as orgs, OrganizationRow};
 use crate::db::training as rows;
@@ -101,12 +101,13 @@ fn enroll_locked(
         None => enrollments::insert(conn, id, person)?,
     };
     let details = json!({ "cohort_id": id, "user_id": person });
-    audit(
+    audit_about(
         conn,
         actor,
         "enrolled",
         "enrollment",
         enrollment_id,
+        person,
         details,
     )?;
     Ok(enrollment_id)
@@ -157,12 +158,13 @@ pub async fn withdraw(
             }
             enrollments::set_status(conn, enrollment_id, "withdrawn")?;
             let details = json!({ "cohort_id": id });
-            audit(
+            audit_about(
                 conn,
                 actor,
                 "withdrawn",
                 "enrollment",
                 enrollment_id,
+                e.user_id,
                 details,
             )?;
             Ok(())
@@ -317,12 +319,13 @@ pub async fn record_score(
             }
             enrollments::set_score(conn, enrollment_id, score)?;
             let details = json!({ "score": score });
-            audit(
+            audit_about(
                 conn,
                 actor,
                 "score_recorded",
                 "enrollment",
                 enrollment_id,
+                e.user_id,
                 details,
             )?;
             enrollment_views(conn, cohort.id, Some(enrollment_id))?

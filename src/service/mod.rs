@@ -11,7 +11,10 @@ pub mod courses;
 pub mod enrolment;
 pub mod organizations;
 pub mod people;
+pub mod privacy;
 pub mod reports;
+pub mod retention;
+pub mod retirement;
 pub mod staffing;
 pub mod verification;
 
@@ -84,6 +87,25 @@ fn audit(
 ) -> QueryResult<()> {
     AuditEvent::new(actor.id, action, object)
         .object(id)
+        .from_address(&actor.address)
+        .details(details)
+        .record(conn)
+}
+
+/// As [`audit`], for an event about a person's own record (their enrolment, their marks): the
+/// person is its subject, so their trail (`/me/data`) shows it.
+fn audit_about(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    id: Uuid,
+    person: Uuid,
+    details: serde_json::Value,
+) -> QueryResult<()> {
+    AuditEvent::new(actor.id, action, object)
+        .object(id)
+        .subject(person)
         .from_address(&actor.address)
         .details(details)
         .record(conn)

@@ -157,12 +157,13 @@ struct HomePage {
 pub async fn home(page: PageUser) -> Result<HttpResponse, PageError> {
     let has = |r| page.has(r);
     let staff = has(Role::Admin) || has(Role::Coordinator) || has(Role::Hr);
-    let all: [(bool, Card); 7] = [
+    let all: [(bool, Card); 8] = [
         (true, Card { href: "/me", title: "Hồ sơ của tôi", text: "Các lớp đã học, điểm danh, điểm và giấy chứng nhận của bạn; tải giấy chứng nhận dạng PDF." }),
         (has(Role::Admin) || has(Role::Coordinator), Card { href: "/cohorts", title: "Lịch lớp", text: "Xếp lớp, phân công giảng viên, ghi danh học viên, điểm danh, chấm điểm và kết thúc lớp." }),
         (staff, Card { href: "/certificates", title: "Giấy chứng nhận", text: "Tìm, tải về, xuất danh sách; thu hồi hoặc cấp lại khi vai trò cho phép." }),
         (staff, Card { href: "/people", title: "Nhân sự", text: "Tìm người trong phạm vi của bạn, thêm người, nhập danh sách từ tệp CSV." }),
         (staff, Card { href: "/reports/coverage", title: "Báo cáo độ phủ", text: "Số giảng viên nguồn và tuyên truyền viên còn hiệu lực theo từng đơn vị." }),
+        (has(Role::Admin), Card { href: "/audit", title: "Nhật ký truy cập", text: "Ai đã làm gì, ai đã xem hay tải dữ liệu cá nhân của ai, khi nào." }),
         (true, Card { href: "/account/password", title: "Đổi mật khẩu", text: "Đặt mật khẩu mới; các phiên đăng nhập khác sẽ kết thúc." }),
         (true, Card { href: "/help", title: "Hướng dẫn sử dụng", text: "Hướng dẫn ngắn cho từng vai trò." }),
     ];

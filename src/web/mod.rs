@@ -11,7 +11,9 @@ pub mod labels;
 pub mod me;
 pub mod page;
 pub mod people;
+pub mod privacy;
 pub mod reports;
+pub mod retirement;
 pub mod session;
 pub mod upload;
 pub mod verify;
@@ -42,9 +44,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(account::password_form)
             .service(account::change_password)
             .service(me::page)
+            .service(privacy::my_data)
+            .service(privacy::trail)
             .service(help::page)
             .service(people::list)
             .service(people::post)
+            .service(people::person_page)
+            .service(people::reveal_national_id)
+            .service(retirement::confirm_page)
+            .service(retirement::retire)
             .service(certificates::export)
             .service(certificates::desk)
             .service(certificates::change)

@@ -1,5 +1,6 @@
 //! "Nhân sự": people in the caller's scope — search without diacritics, add one, import a CSV
-//! file with its line errors shown.
+//! file with its line errors shown; a person's page, with the CCCD masked and revealed in full
+//! on request (recorded as a read).
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
@@ -19,6 +20,7 @@ use crate::service::people::{self, PeopleSearch};
 use crate::startup::AppState;
 
 struct PersonLine {
+    id: Uuid,
     full_name: String,
     username: String,
     organization: String,
@@ -121,6 +123,7 @@ async fn show(
             .items
             .into_iter()
             .map(|u| PersonLine {
+                id: u.id,
                 full_name: u.full_name,
                 username: u.username,
                 organization: u.organization.name,
@@ -279,4 +282,83 @@ async fn import(state: &AppState, page: &PageUser, bytes: Vec<u8>) -> Result<Out
         }),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    layout: Layout,
+    id: Uuid,
+    full_name: String,
+    username: String,
+    organization: String,
+    category: &'static str,
+    roles: String,
+    date_of_birth: Option<String>,
+    /// The CCCD masked (`001******345`).
+    national_id: Option<String>,
+    email: Option<String>,
+    active: bool,
+    /// The full CCCD, on the answer to "Hiện số CCCD" only; `Some(None)`: the person has none.
+    revealed: Option<Option<String>>,
+    may_reveal: bool,
+    may_retire: bool,
+}
+
+async fn show_person(
+    state: &AppState,
+    page: &PageUser,
+    id: Uuid,
+    revealed: Option<Option<String>>,
+) -> Result<HttpResponse, PageError> {
+    let person = people::person(&state.db, &page.actor(), id).await?;
+    render_with(
+        &PersonPage {
+            layout: page.layout(),
+            id,
+            roles: person
+                .roles
+                .iter()
+                .map(|r| labels::role(*r))
+                .collect::<Vec<_>>()
+                .join(", "),
+            category: labels::category(&person.category),
+            date_of_birth: person
+                .date_of_birth
+                .map(|d| d.format("%d/%m/%Y").to_string()),
+            full_name: person.full_name,
+            username: person.username,
+            organization: person.organization.name,
+            national_id: person.national_id,
+            email: person.email,
+            active: person.active,
+            revealed,
+            may_reveal: crate::domain::access::manages_people(&page.user.roles),
+            may_retire: page.has(Role::Admin),
+        },
+        StatusCode::OK,
+    )
+}
+
+/// A person's page: what is held about them, the CCCD masked.
+#[get("/people/{id}")]
+pub async fn person_page(
+    state: web::Data<AppState>,
+    page: PageUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    show_person(&state, &page, id.into_inner(), None).await
+}
+
+/// "Hiện số CCCD": the full number, shown on this answer only and recorded as a read (the same
+/// use case as `POST /api/v1/users/{id}/national-id`).
+#[post("/people/{id}/national-id")]
+pub async fn reveal_national_id(
+    state: web::Data<AppState>,
+    page: PageUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let revealed = people::reveal_national_id(&state.db, &page.actor(), id).await?;
+    show_person(&state, &page, id, Some(revealed.national_id)).await
 }

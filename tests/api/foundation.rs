@@ -249,7 +249,7 @@ async fn seed_demo_twice_duplicates_nothing() {
         signing_key_seed: [9u8; 32],
         public_url: "https://cascade.test".into(),
     };
-    let logins = cascade::demo::seed(&app.database_url, &issuer).unwrap();
+    let logins = cascade::demo::seed(&app.database_url, &app.data_key(), &issuer).unwrap();
     assert!(logins.len() >= 10);
     let tables = [
         "users",
@@ -269,7 +269,7 @@ async fn seed_demo_twice_duplicates_nothing() {
             .collect()
     };
     let first = counts(&app);
-    cascade::demo::seed(&app.database_url, &issuer).unwrap();
+    cascade::demo::seed(&app.database_url, &app.data_key(), &issuer).unwrap();
     assert_eq!(counts(&app), first);
     // the demo shows the chain at work: cohorts finished, running and planned
     for status in ["completed", "in_progress", "planned"] {

@@ -435,6 +435,45 @@ impl TestApp {
         std::fs::read(self._data_dir.path().join("jwt-secret")).expect("jwt secret")
     }
 
+    /// The key this app seals CCCDs with (the one generated in its data dir; not the file of a
+    /// `CASCADE_DATA_KEY_FILE` passed to [`spawn_app_with`]).
+    pub fn data_key(&self) -> cascade::privacy::DataKey {
+        let secret = std::fs::read(self._data_dir.path().join("data-key")).expect("data key");
+        cascade::privacy::DataKey::from_secret(&secret).expect("data key")
+    }
+
+    /// Gives a person a CCCD, sealed with its blind index as Cascade stores it.
+    pub fn give_national_id(&self, person: uuid::Uuid, national_id: &str) {
+        self.seal_national_id_with(&self.data_key(), person, national_id);
+    }
+
+    /// [`Self::give_national_id`] under the key of `key_file` (an app started with
+    /// `CASCADE_DATA_KEY_FILE`).
+    pub fn give_national_id_with(
+        &self,
+        key_file: &std::path::Path,
+        person: uuid::Uuid,
+        national_id: &str,
+    ) {
+        let secret = std::fs::read(key_file).expect("data key file");
+        let key = cascade::privacy::DataKey::from_secret(&secret).expect("data key");
+        self.seal_national_id_with(&key, person, national_id);
+    }
+
+    fn seal_national_id_with(
+        &self,
+        key: &cascade::privacy::DataKey,
+        person: uuid::Uuid,
+        national_id: &str,
+    ) {
+        let sealed = (
+            key.seal_national_id(national_id),
+            key.national_id_index(national_id),
+        );
+        cascade::db::users::store_national_id(&mut self.db(), person, Some(sealed))
+            .expect("store a CCCD");
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {

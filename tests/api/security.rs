@@ -610,14 +610,7 @@ async fn probing_national_ids_is_audited_and_throttled() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
     // a person in another province holds this CCCD
-    {
-        use cascade::db::schema::users;
-        use diesel::prelude::*;
-        diesel::update(users::table.find(w.far_person_id))
-            .set(users::national_id.eq("079185000001"))
-            .execute(&mut app.db())
-            .unwrap();
-    }
+    app.give_national_id(w.far_person_id, "079185000001");
     let create = |n: usize, nid: &str| {
         json!({"username": format!("probe.{n}"), "full_name": "Trần Thị Dò",
                "organization_id": w.hn_unit, "roles": ["trainee"], "category": "civil_servant",

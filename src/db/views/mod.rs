@@ -4,3 +4,4 @@
 pub mod certificates;
 pub mod cohorts;
 pub mod enrollments;
+pub mod personal_data;

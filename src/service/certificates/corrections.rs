@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::domain::labels;
 use crate::domain::people::{parse_birth_date, FullName};
 use crate::error::AppError;
+use crate::privacy::DataKey;
 use crate::service::as_actor;
 
 /// Only an administrator or a coordinator of the issuer revokes or corrects.
@@ -59,6 +60,7 @@ pub fn revoke_certificate(
     }
     AuditEvent::new(actor.id, "certificate_revoked", "certificate")
         .object(id)
+        .subject(row.holder_id)
         .from_address(&actor.address)
         .details(json!({ "serial": row.serial, "reason": reason }))
         .record(conn)?;
@@ -67,8 +69,11 @@ pub fn revoke_certificate(
 
 /// Corrects a valid certificate: a new one with the corrected claims supersedes it, and the
 /// person's record takes the correction too. Returns the new certificate's id.
+/// The corrected birth date is checked against the holder's CCCD, opened with `key`.
+#[allow(clippy::too_many_arguments)]
 pub fn reissue_certificate(
     conn: &mut PgConnection,
+    key: &DataKey,
     issuer: &crate::certificates::Issuer,
     actor: &Actor,
     id: Uuid,
@@ -105,19 +110,22 @@ pub fn reissue_certificate(
         .select(certificate_lineage::master_certificate_id)
         .load(conn)?;
     // the person's record takes the correction when the caller manages that person
-    let (holder_org, national_id): (Uuid, Option<String>) = users::table
+    let (holder_org, sealed_national_id): (Uuid, Option<Vec<u8>>) = users::table
         .find(row.holder_id)
-        .select((users::organization_id, users::national_id))
+        .select((users::organization_id, users::national_id_cipher))
         .first(conn)?;
-    if let (Some(d), Some(nid)) = (birth, &national_id) {
-        crate::domain::people::NationalId::parse(nid, Some(d)).map_err(|_| {
+    if let (Some(d), Some(sealed)) = (birth, &sealed_national_id) {
+        let nid = crate::db::users::open_national_id(key, row.holder_id, sealed)?;
+        crate::domain::people::NationalId::parse(&nid, Some(d)).map_err(|_| {
             AppError::validation(
                 "date_of_birth",
                 "Ngày sinh không khớp với số CCCD của người này.",
             )
         })?;
     }
-    let updates_record = actor.scope.covers_person(row.holder_id, holder_org);
+    // (never a retired person's: their record stays erased, the certificate alone takes it)
+    let updates_record = actor.scope.covers_person(row.holder_id, holder_org)
+        && !crate::db::retirement::is_retired(conn, row.holder_id)?;
     if let Some(name) = full_name.filter(|_| updates_record) {
         diesel::update(users::table.find(row.holder_id))
             .set((
@@ -153,6 +161,7 @@ pub fn reissue_certificate(
     )?;
     AuditEvent::new(actor.id, "certificate_reissued", "certificate")
         .object(id)
+        .subject(row.holder_id)
         .from_address(&actor.address)
         .details(json!({ "serial": row.serial, "new_certificate_id": new_ids.first() }))
         .record(conn)?;
@@ -218,9 +227,19 @@ pub async fn reissue(
         Some(d) => Some(parse_birth_date(d, today).map_err(|e| AppError::Validation(vec![e]))?),
         None => None,
     };
+    let key = db.data_key()?;
     as_actor(db, actor, "reissue_certificate", move |conn, actor| {
         let new_id = conn.transaction(|conn| {
-            reissue_certificate(conn, &issuer, actor, id, full_name.as_ref(), birth, today)
+            reissue_certificate(
+                conn,
+                &key,
+                &issuer,
+                actor,
+                id,
+                full_name.as_ref(),
+                birth,
+                today,
+            )
         })?;
         issuance::store_digests(conn, &issuer, &[new_id]);
         views(conn, &[new_id], today, &viewing.public_url)?

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::as_actor;
 use super::cohorts::{reach_cohort, Access};
+use super::privacy;
 use crate::auth::current_user::Actor;
 use crate::certificates::issuance;
 use crate::certificates::Issuer;
@@ -97,6 +98,21 @@ impl CertificateSearch {
                 .map_err(|e| AppError::Validation(vec![e]))?;
         }
         Ok(())
+    }
+}
+
+impl CertificateSearch {
+    /// The filters of an export as its audit event records them: ids, dates and status as
+    /// asked, and only whether words were searched for (they may be a person's name).
+    fn audit_filters(&self) -> serde_json::Value {
+        serde_json::json!({
+            "q": self.q.as_deref().is_some_and(|q| !q.trim().is_empty()),
+            "user_id": self.user_id,
+            "cohort_id": self.cohort_id,
+            "status": self.status,
+            "issued_from": self.issued_from,
+            "issued_to": self.issued_to,
+        })
     }
 }
 
@@ -222,18 +238,39 @@ pub async fn export_certificates(
             .load(conn)?;
         let list = views(conn, &ids, today, &public_url)?;
         let stem = format!("certificates-{}", today.format("%Y-%m-%d"));
-        Ok(match format {
-            ReportFormat::Xlsx => Export::File {
-                bytes: crate::reports::certificates::to_xlsx(&list)?,
-                file_name: format!("{stem}.xlsx"),
-                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        let (file, format_name) = match format {
+            ReportFormat::Xlsx => (
+                Export::File {
+                    bytes: crate::reports::certificates::to_xlsx(&list)?,
+                    file_name: format!("{stem}.xlsx"),
+                    content_type:
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                },
+                "xlsx",
+            ),
+            _ => (
+                Export::File {
+                    bytes: crate::reports::certificates::to_csv(&list)?,
+                    file_name: format!("{stem}.csv"),
+                    content_type: "text/csv; charset=utf-8",
+                },
+                "csv",
+            ),
+        };
+        // a list of people leaves the system: one read event for the whole list, written
+        // once the file is made (a failure to record fails the export)
+        privacy::record_people_export(
+            conn,
+            &actor,
+            privacy::PeopleExport {
+                list: "certificates",
+                format: format_name,
+                filters: q.audit_filters(),
+                rows: list.len(),
+                only_person: q.user_id,
             },
-            _ => Export::File {
-                bytes: crate::reports::certificates::to_csv(&list)?,
-                file_name: format!("{stem}.csv"),
-                content_type: "text/csv; charset=utf-8",
-            },
-        })
+        )?;
+        Ok(file)
     })
     .await
 }
@@ -265,9 +302,13 @@ pub async fn certificate_pdf(
 ) -> Result<(String, Vec<u8>), AppError> {
     let actor = actor.clone();
     db.run(move |conn| {
-        let row = reach_certificate(conn, &actor, id)?;
-        let bytes = issuance::store_digest(conn, &issuer, row.id)?;
-        Ok((row.serial, bytes))
+        conn.transaction(|conn| {
+            let row = reach_certificate(conn, &actor, id)?;
+            let bytes = issuance::store_digest(conn, &issuer, row.id)?;
+            // someone other than the holder saw it: a read of the holder's data
+            privacy::record_certificate_download(conn, &actor, row.id, row.holder_id, &row.serial)?;
+            Ok((row.serial, bytes))
+        })
     })
     .await
 }
@@ -294,7 +335,13 @@ pub async fn cohort_certificates_zip(
             {
                 return Err(AppError::Forbidden);
             }
-            Ok(certificate_rows::of_cohort(conn, id)?)
+            conn.transaction(|conn| {
+                let listed = certificate_rows::of_cohort(conn, id)?;
+                // every certificate in it is a read of its holder's data, recorded before the
+                // first byte leaves
+                privacy::record_cohort_download(conn, actor, id, &listed)?;
+                Ok(listed)
+            })
         },
     )
     .await?;

@@ -19,6 +19,7 @@ use crate::domain::access::{manages_people, AccountChange};
 use crate::domain::people::Role;
 use crate::domain::user_import::{parse_import, ImportError, ImportRow};
 use crate::error::AppError;
+use crate::privacy::DataKey;
 use crate::service::refuse;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -39,13 +40,16 @@ pub async fn import_people(
         return Err(refuse(db, actor, "import_users").await);
     }
     let actor = actor.clone();
-    db.run(move |conn| import_file(conn, &actor, &bytes)).await
+    let key = db.data_key()?;
+    db.run(move |conn| import_file(conn, &key, &actor, &bytes))
+        .await
 }
 
 /// The import itself, shared with `cascade import-users`: parse and check every line, then
-/// write all of them in one transaction, or nothing.
+/// write all of them in one transaction, or nothing. The CCCDs are sealed under `key`.
 pub fn import_file(
     conn: &mut PgConnection,
+    key: &DataKey,
     actor: &Actor,
     bytes: &[u8],
 ) -> Result<ImportReport, AppError> {
@@ -53,13 +57,14 @@ pub fn import_file(
     if parsed.iter().any(|r| r.person.national_id.is_some()) {
         national_id_probe_wait(conn, actor)?;
     }
-    conn.transaction(|conn| apply_import(conn, actor, &parsed, errors))
+    conn.transaction(|conn| apply_import(conn, key, actor, &parsed, errors))
 }
 
 /// Checks every row against the database, then writes them all — or, if any row fails, rolls
 /// back and reports every failure with its line number.
 fn apply_import(
     conn: &mut PgConnection,
+    key: &DataKey,
     actor: &Actor,
     parsed: &[ImportRow],
     mut errors: Vec<ImportError>,
@@ -82,6 +87,15 @@ fn apply_import(
             continue;
         };
         let existing = rows::find_by_username(conn, row.person.username.as_str())?;
+        if let Some(message) = crate::service::retirement::import_refusal(
+            conn,
+            key,
+            row.person.username.as_str(),
+            existing.as_ref().map(|e| e.id),
+        )? {
+            errors.push(ImportError::in_column(line, "username", message));
+            continue;
+        }
         let mut roles_before = None;
         if let Some(existing) = &existing {
             if !actor
@@ -115,7 +129,8 @@ fn apply_import(
             }
         }
         if let Some(nid) = &row.person.national_id {
-            if national_id_taken(conn, actor, nid.as_str(), existing.as_ref().map(|e| e.id))? {
+            let except = existing.as_ref().map(|e| e.id);
+            if national_id_taken(conn, key, actor, nid.as_str(), except)? {
                 errors.push(ImportError::in_column(
                     line,
                     "national_id",
@@ -143,11 +158,11 @@ fn apply_import(
         let person = &row.person;
         match existing {
             None => {
-                insert_person(conn, person, org_id, None)?;
+                insert_person(conn, key, person, org_id, None)?;
                 created += 1;
             }
             Some((existing, roles_before)) => {
-                write_person(conn, existing.id, person, org_id)?;
+                write_person(conn, key, existing.id, person, org_id)?;
                 if person.roles != roles_before {
                     // other rights: the person signs in again, as after a PATCH
                     rows::set_roles(conn, existing.id, &person.roles)?;

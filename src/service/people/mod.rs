@@ -21,6 +21,7 @@ use crate::domain::labels;
 use crate::domain::people::{check_person, parse_roles, CheckedPerson, PersonInput, Role};
 use crate::domain::user_import::ImportError;
 use crate::error::AppError;
+use crate::privacy::DataKey;
 
 /// Today in Vietnam: a birth date "in the future" is judged by the local calendar.
 pub(super) fn today() -> NaiveDate {
@@ -165,15 +166,17 @@ pub(super) fn national_id_probe_wait(
     }
 }
 
-/// Is this national ID held by someone other than `except`? A conflict is recorded (without the
-/// ID) as an audit event, which the probe limit counts.
+/// Is this national ID held by someone other than `except`? Found by its blind index under
+/// `key`. A conflict is recorded (without the ID) as an audit event, which the probe limit
+/// counts.
 pub(super) fn national_id_taken(
     conn: &mut PgConnection,
+    key: &DataKey,
     actor: &Actor,
     national_id: &str,
     except: Option<Uuid>,
 ) -> Result<bool, AppError> {
-    let holder = rows::national_id_holder(conn, national_id)?;
+    let holder = rows::national_id_holder(conn, &key.national_id_index(national_id))?;
     let taken = holder.is_some_and(|h| Some(h) != except);
     if taken {
         AuditEvent::new(actor.id, "national_id_conflict", "user")
@@ -216,22 +219,23 @@ pub async fn create_person(
         None => None,
     };
     let actor = actor.clone();
+    let key = db.data_key()?;
     db.run(move |conn| {
         if let Some(nid) = &person.national_id {
             national_id_probe_wait(conn, &actor)?;
-            if national_id_taken(conn, &actor, nid.as_str(), None)? {
+            if national_id_taken(conn, &key, &actor, nid.as_str(), None)? {
                 return Err(national_id_conflict());
             }
         }
         conn.transaction(|conn| {
             orgs::find(conn, organization_id)?;
-            let row = insert_person(conn, &person, organization_id, hash)?;
+            let row = insert_person(conn, &key, &person, organization_id, hash)?;
             AuditEvent::new(actor.id, "user_created", "user")
                 .object(row.id)
                 .from_address(&actor.address)
                 .details(json!({ "username": row.username, "roles": person.roles }))
                 .record(conn)?;
-            Ok(rows::view(conn, row)?)
+            rows::view(conn, &key, row)
         })
     })
     .await
@@ -240,9 +244,10 @@ pub async fn create_person(
 /// One person the caller may see (404 outside the scope).
 pub async fn person(db: &Db, actor: &Actor, id: Uuid) -> Result<UserView, AppError> {
     let actor = actor.clone();
+    let key = db.data_key()?;
     db.run(move |conn| {
         let row = visible_user(conn, &actor, id)?;
-        Ok(rows::view(conn, row)?)
+        rows::view(conn, &key, row)
     })
     .await
 }
@@ -283,6 +288,7 @@ pub async fn find_people(
         .map(crate::domain::people::search_fold)
         .filter(|q| !q.is_empty());
     let organization_id = search.organization_id;
+    let key = db.data_key()?;
     let (total, items) = db
         .run(move |conn| {
             let org_filter = match organization_id {
@@ -311,7 +317,7 @@ pub async fn find_people(
                 .offset((page - 1) * per_page)
                 .select(UserRow::as_select())
                 .load(conn)?;
-            Ok((total, rows::views(conn, found)?))
+            Ok((total, rows::views(conn, &key, found)?))
         })
         .await?;
     Ok(UserPage {
@@ -330,15 +336,24 @@ pub async fn update_person(
     id: Uuid,
     changes: PersonChanges,
 ) -> Result<UserView, AppError> {
+    let key = db.data_key()?;
     // load first: a person outside the scope is 404 for everyone, before any role check
-    let (current, current_roles) = {
+    let (current, current_roles, current_national_id) = {
         let actor = actor.clone();
+        let key = key.clone();
         db.run(move |conn| {
             let row = visible_user(conn, &actor, id)?;
+            // a retired person's record stays as the retirement left it
+            super::retirement::refuse_if_retired(conn, row.id)?;
             let roles = rows::roles_of(conn, &[row.id])?
                 .remove(&row.id)
                 .unwrap_or_default();
-            Ok((row, roles))
+            // the CCCD kept as it is is checked again against a changed date of birth
+            let national_id = match &row.national_id_cipher {
+                Some(sealed) => Some(rows::open_national_id(&key, row.id, sealed)?),
+                None => None,
+            };
+            Ok((row, roles, national_id))
         })
         .await?
     };
@@ -370,7 +385,7 @@ pub async fn update_person(
         },
         national_id: match &changes.national_id {
             Some(v) => v.clone(),
-            None => current.national_id.clone(),
+            None => current_national_id.clone(),
         },
         email: match &changes.email {
             Some(v) => v.clone(),
@@ -412,19 +427,19 @@ pub async fn update_person(
         .national_id
         .as_ref()
         .map(|n| n.as_str().to_string())
-        .filter(|n| Some(n) != current.national_id.as_ref());
+        .filter(|n| Some(n) != current_national_id.as_ref());
     let fields = changes.field_names();
     let actor = actor.clone();
     db.run(move |conn| {
         if let Some(nid) = &new_national_id {
             national_id_probe_wait(conn, &actor)?;
-            if national_id_taken(conn, &actor, nid, Some(id))? {
+            if national_id_taken(conn, &key, &actor, nid, Some(id))? {
                 return Err(national_id_conflict());
             }
         }
         conn.transaction(|conn| {
             orgs::find(conn, organization_id)?;
-            write_person(conn, id, &person, organization_id)?;
+            write_person(conn, &key, id, &person, organization_id)?;
             diesel::update(users::table.find(id))
                 .set(users::active.eq(active))
                 .execute(conn)?;
@@ -453,18 +468,34 @@ pub async fn update_person(
                 }))
                 .record(conn)?;
             let row = rows::find(conn, id)?;
-            Ok(rows::view(conn, row)?)
+            rows::view(conn, &key, row)
         })
     })
     .await
 }
 
+/// The sealed CCCD and its blind index, as stored.
+fn sealed(key: &DataKey, person: &CheckedPerson) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    person
+        .national_id
+        .as_ref()
+        .map(|n| {
+            (
+                key.seal_national_id(n.as_str()),
+                key.national_id_index(n.as_str()),
+            )
+        })
+        .unzip()
+}
+
 pub(super) fn insert_person(
     conn: &mut PgConnection,
+    key: &DataKey,
     person: &CheckedPerson,
     organization_id: Uuid,
     password_hash: Option<String>,
 ) -> Result<UserRow, AppError> {
+    let (cipher, index) = sealed(key, person);
     let row: UserRow = diesel::insert_into(users::table)
         .values((
             users::username.eq(person.username.as_str()),
@@ -473,13 +504,20 @@ pub(super) fn insert_person(
             users::date_of_birth.eq(person.date_of_birth),
             users::organization_id.eq(organization_id),
             users::category.eq(person.category.as_str()),
-            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+            users::national_id_cipher.eq(cipher),
+            users::national_id_index.eq(index),
             users::email.eq(&person.email),
             users::password_hash.eq(password_hash),
         ))
         .returning(UserRow::as_returning())
         .get_result(conn)
         .map_err(person_unique)?;
+    // a retired person's username is nobody's again; asked after the insert, which waits for a
+    // retirement of that name in flight, so the two cannot cross (the caller's transaction rolls
+    // the row back)
+    if super::retirement::username_retired(conn, key, person.username.as_str())? {
+        return Err(AppError::conflict(super::retirement::USERNAME_RETIRED));
+    }
     rows::set_roles(conn, row.id, &person.roles)?;
     Ok(row)
 }
@@ -487,16 +525,19 @@ pub(super) fn insert_person(
 /// Writes a checked person's fields over an existing row (PATCH and CSV import alike).
 pub(super) fn write_person(
     conn: &mut PgConnection,
+    key: &DataKey,
     id: Uuid,
     person: &CheckedPerson,
     organization_id: Uuid,
 ) -> Result<(), AppError> {
+    let (cipher, index) = sealed(key, person);
     diesel::update(users::table.find(id))
         .set((
             users::full_name.eq(person.full_name.as_str()),
             users::name_search.eq(person.full_name.search_key()),
             users::date_of_birth.eq(person.date_of_birth),
-            users::national_id.eq(person.national_id.as_ref().map(|n| n.as_str().to_string())),
+            users::national_id_cipher.eq(cipher),
+            users::national_id_index.eq(index),
             users::email.eq(&person.email),
             users::category.eq(person.category.as_str()),
             users::organization_id.eq(organization_id),
@@ -508,7 +549,11 @@ pub(super) fn write_person(
 }
 
 mod import;
+mod national_id;
 mod record;
 
 pub use import::{import_file, import_people, ImportReport};
+pub use national_id::{
+    reveal_national_id, rotate_data_key, seal_plain_national_ids, RevealedNationalId,
+};
 pub use record::{training_record, Record, RecordCertificate, RecordCohort, RecordCourse};

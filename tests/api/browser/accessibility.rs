@@ -236,6 +236,11 @@ async fn every_main_page_passes_axe_and_fits_a_phone() {
         .links("//main//a[starts-with(@href, '/verify/')]")
         .await;
     assert_eq!(to_verify.len(), 1, "{to_verify:?}");
+    // everything held about her, and who saw it
+    browser.follow("Dữ liệu của tôi").await;
+    assert_eq!(browser.path().await, "/me/data");
+    assert!(browser.text().await.contains("Ai đã xem dữ liệu của tôi"));
+    audit.check(&browser, "my data", Some("my-data")).await;
     browser.follow_menu("Trang chủ").await;
     browser.follow("Đổi mật khẩu").await;
     assert_eq!(browser.path().await, "/account/password");
@@ -272,6 +277,13 @@ async fn every_main_page_passes_axe_and_fits_a_phone() {
             Some("verify-valid"),
         )
         .await;
+
+    // the administrator: the audit trail, filtered to the reads of personal data
+    browser.sign_in("quantri").await;
+    browser.follow("Nhật ký truy cập").await;
+    assert_eq!(browser.path().await, "/audit");
+    audit.check(&browser, "audit trail", Some("audit")).await;
+    browser.sign_out().await;
 
     browser.close().await;
     audit.finish();
