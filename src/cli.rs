@@ -1,5 +1,5 @@
 //! The commands of `cascade --help`: serve, migrate, create-admin, seed-demo, verify,
-//! import-users, purge, rotate-data-key.
+//! import-users, purge, rotate-data-key, backup, restore.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -63,6 +63,30 @@ pub enum Command {
     /// Delete the login attempts, read-audit events and ended login sessions past their retention
     /// periods (CASCADE_RETAIN_*_DAYS); `serve` does this once a day by itself.
     Purge,
+    /// Write one backup file (mode 0600): a pg_dump of the database, the certificate signing key
+    /// and the data key, and a manifest with the SHA-256 of each part.
+    Backup {
+        /// The file to write; it must not exist yet.
+        file: std::path::PathBuf,
+        /// Leave the keys out (keep CASCADE_SIGNING_KEY_FILE and CASCADE_DATA_KEY_FILE by other means).
+        #[arg(long, conflicts_with = "keys_to")]
+        without_keys: bool,
+        /// Write the keys to this file instead, to be stored apart from the database backups.
+        #[arg(long)]
+        keys_to: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup file into an empty database, put its keys where the configuration says,
+    /// and apply newer migrations. Stop the service first.
+    Restore {
+        file: std::path::PathBuf,
+        /// Restore over a database that holds data (it is dropped first) and replace key files
+        /// that differ from the backup's.
+        #[arg(long)]
+        force: bool,
+        /// The keys file written by `backup --keys-to`, for a backup made without its keys.
+        #[arg(long)]
+        keys_from: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -135,6 +159,54 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             );
             Ok(())
         }),
+        Command::Backup {
+            file,
+            without_keys,
+            keys_to,
+        } => with_database(&config, |url| {
+            let keys = match (without_keys, keys_to) {
+                (true, _) => crate::backup::KeysPlacement::Left,
+                (false, Some(path)) => crate::backup::KeysPlacement::Apart(path),
+                (false, None) => crate::backup::KeysPlacement::Included,
+            };
+            let report = crate::backup::backup(&config, url, &file, &keys)?;
+            println!(
+                "Đã sao lưu vào {} (lược đồ {}).",
+                file.display(),
+                report.manifest.schema_version
+            );
+            match (&report.keys_file, report.manifest.keys.as_str()) {
+                (Some(keys_file), _) => println!(
+                    "Các khóa nằm trong {}: hãy cất tệp này tách khỏi các bản sao lưu dữ liệu.",
+                    keys_file.display()
+                ),
+                (None, "left") => println!(
+                    "Bản sao lưu không chứa khóa: khôi phục sẽ cần đúng các tệp khóa hiện tại."
+                ),
+                _ => println!(
+                    "Bản sao lưu chứa cả khóa dữ liệu: hãy cất nó ở nơi an toàn như chính các khóa."
+                ),
+            }
+            Ok(())
+        }),
+        Command::Restore {
+            file,
+            force,
+            keys_from,
+        } => with_database(&config, |url| {
+            let options = crate::backup::RestoreOptions { force, keys_from };
+            let report = crate::backup::restore(&config, url, &file, &options)?;
+            println!(
+                "Đã khôi phục bản sao lưu ngày {} (lược đồ {}); {} bước chuyển đổi mới hơn đã chạy.",
+                report.manifest.created_at.format("%Y-%m-%d %H:%M UTC"),
+                report.manifest.schema_version,
+                report.migrations_applied
+            );
+            for key in &report.keys_written {
+                println!("Đã ghi khóa {}.", key.display());
+            }
+            Ok(())
+        }),
         Command::SeedDemo => with_database(&config, |url| {
             db::migrate(url)?;
             let key = open_data_key(&config, url)?;
@@ -203,9 +275,11 @@ fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
     let bind = state.config.bind;
     let public_url = state.config.public_url.clone();
     let (purge_db, retention) = (state.db.clone(), state.config.retention);
+    let (digest_db, issuer) = (state.db.clone(), state.issuer());
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(state).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         crate::startup::spawn_daily_purge(purge_db, retention);
+        crate::startup::spawn_digest_backfill(digest_db, issuer);
         tracing::info!(%bind, %public_url, "Cascade is serving; Ctrl-C stops it");
         app.run_until_stopped()
             .await

@@ -28,6 +28,9 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Reverse proxies (load balancers) whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Who may read `GET /metrics` (`CASCADE_METRICS_ALLOW`: addresses and CIDR ranges, by
+    /// default loopback): the client address as the trusted-proxy rules resolve it.
+    pub metrics_allow: Vec<ipnet::IpNet>,
     /// How long login attempts, read-audit events and ended sessions are kept
     /// (`CASCADE_RETAIN_…_DAYS`); `cascade purge` and the daily purge of `serve` apply it.
     pub retention: crate::domain::retention::Retention,
@@ -140,6 +143,26 @@ impl Config {
             None => Vec::new(),
         };
 
+        let metrics_allow = match non_empty("CASCADE_METRICS_ALLOW") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| ConfigError {
+                            variable: "CASCADE_METRICS_ALLOW",
+                            message: format!("`{s}` is not an IP address or a CIDR range"),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![
+                ipnet::IpNet::from(ipnet::Ipv4Net::new_assert(std::net::Ipv4Addr::LOCALHOST, 8)),
+                ipnet::IpNet::from(std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)),
+            ],
+        };
+
         let retention_days = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             match non_empty(name) {
                 Some(v) => {
@@ -179,6 +202,7 @@ impl Config {
             data_key_file,
             db_pool_size,
             trusted_proxies,
+            metrics_allow,
             retention,
         })
     }
@@ -255,6 +279,22 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         let e = config(&[("CASCADE_TRUSTED_PROXIES", "lb.internal")]).unwrap_err();
         assert_eq!(e.variable, "CASCADE_TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn metrics_are_allowed_to_loopback_unless_told_otherwise() {
+        let allows = |c: &Config, ip: &str| {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            c.metrics_allow.iter().any(|net| net.contains(&ip))
+        };
+        let c = config(&[]).unwrap();
+        assert!(allows(&c, "127.0.0.1") && allows(&c, "::1"));
+        assert!(!allows(&c, "10.0.0.5"));
+        let c = config(&[("CASCADE_METRICS_ALLOW", "10.0.0.0/24, 192.168.1.7")]).unwrap();
+        assert!(allows(&c, "10.0.0.5") && allows(&c, "192.168.1.7"));
+        assert!(!allows(&c, "127.0.0.1") && !allows(&c, "192.168.1.8"));
+        let e = config(&[("CASCADE_METRICS_ALLOW", "prometheus.internal")]).unwrap_err();
+        assert_eq!(e.variable, "CASCADE_METRICS_ALLOW");
     }
 
     #[test]

@@ -269,10 +269,22 @@ impl ResponseError for AppError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let AppError::RateLimited { retry_after_secs } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        if let Some(secs) = self.retry_after_secs() {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.json(self.body())
+    }
+}
+
+impl AppError {
+    /// The `Retry-After` of the answer: a throttle's wait, or a second while the database is
+    /// unreachable (the breaker lets a probe through every quarter of a second).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable(_) => Some(1),
+            _ => None,
+        }
     }
 }
 
@@ -285,6 +297,11 @@ impl From<diesel::result::Error> for AppError {
                 AppError::unique(e, &[], "Dữ liệu này đã có trong hệ thống.")
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            // the query never reached the server, or its answer never came back (the async
+            // driver's "connection closed" while PostgreSQL stops)
+            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 AppError::Unavailable(info.message().to_string())
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
@@ -432,5 +449,24 @@ mod tests {
     fn diesel_not_found_is_404() {
         let e: AppError = diesel::result::Error::NotFound.into();
         assert_eq!(e.status_code(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_query_that_cannot_reach_the_server_answers_503_with_retry_after() {
+        let lost = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UnableToSendCommand,
+            Box::new("connection closed".to_string()),
+        );
+        let e = AppError::from(lost);
+        assert!(matches!(e, AppError::Unavailable(_)), "{e:?}");
+        let response = e.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
     }
 }

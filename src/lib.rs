@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod certificates;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod privacy;
 pub mod reports;
 pub mod secrets;

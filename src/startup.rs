@@ -81,6 +81,8 @@ impl AppState {
         // the pool carries it: every use case that reads or writes a sealed column holds the pool
         let db = db.with_data_key(Arc::new(data_key));
         let signing_key_seed = issuer.signing_key_seed;
+        // the process's metrics recorder, before the first request counts anything
+        crate::metrics::install()?;
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -89,7 +91,8 @@ impl AppState {
             verify_limiter: crate::auth::throttle::RateLimiter::new(
                 60,
                 std::time::Duration::from_secs(60),
-            ),
+            )
+            .named("verify"),
             clock: Clock::System,
         })
     }
@@ -98,6 +101,41 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    draining: web::Data<Draining>,
+}
+
+/// Set once a stop signal came: every answer from then on closes its connection, so a client's
+/// next request opens a new one (refused once the listener is closed: the client knows it was
+/// not served) rather than racing the server's close of a kept-alive connection.
+#[derive(Default)]
+pub struct Draining(std::sync::atomic::AtomicBool);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// The middleware (`from_fn`) that asks the client to close its connection while draining.
+async fn close_when_draining(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let draining = res
+        .request()
+        .app_data::<web::Data<Draining>>()
+        .is_some_and(|d| d.is_on());
+    if draining {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(res)
 }
 
 impl Application {
@@ -110,9 +148,12 @@ impl Application {
     pub fn with_listener(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(state);
+        let draining = web::Data::new(Draining::default());
+        let draining_flag = draining.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(draining_flag.clone())
                 .app_data(crate::api::json_config())
                 .app_data(crate::api::path_config())
                 .app_data(crate::api::query_config())
@@ -123,15 +164,26 @@ impl Application {
                     crate::web::session::renew_expired_session,
                 ))
                 .wrap(TracingLogger::<crate::telemetry::PathOnlyRootSpan>::new())
+                // outermost: it sees every answer as it leaves, errors included
+                .wrap(actix_web::middleware::from_fn(crate::metrics::record))
+                .wrap(actix_web::middleware::from_fn(close_when_draining))
                 .configure(crate::api::configure)
+                // operator-only, outside /api/v1; to anyone not allowed it does not exist (404)
+                .configure(crate::metrics::configure)
                 // the pages last: their scope answers every path the API did not take
                 .configure(crate::web::configure)
                 .default_service(web::to(|| async { AppError::NotFound.error_response() }))
         })
         .listen(listener)?
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // SIGTERM and SIGINT are handled in `run_until_stopped`, which drains first
+        .disable_signals()
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            draining,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -142,10 +194,49 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (graceful shutdown).
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (graceful shutdown):
+    /// answers from then on close their connections; after [`DRAIN_GRACE`] — time for every
+    /// request already sent on a kept-alive connection to be read and started — the listener
+    /// closes and the workers stop once their requests are done, within
+    /// [`SHUTDOWN_TIMEOUT_SECS`]. (Stopping at once would drop a request that had arrived on a
+    /// kept-alive connection but not yet been started: actix does not start it, and the client
+    /// sees its connection reset.)
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = stop_signal().await {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGINT; stop the server another way");
+                return;
+            }
+            draining.start();
+            tracing::info!(
+                grace_ms = DRAIN_GRACE.as_millis() as u64,
+                timeout_secs = SHUTDOWN_TIMEOUT_SECS,
+                "stop signal: finishing the requests in flight"
+            );
+            actix_web::rt::time::sleep(DRAIN_GRACE).await;
+            handle.stop(true).await;
+        });
         self.server.await
     }
+}
+
+/// How long a graceful stop waits for the requests in flight before it drops them.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// After a stop signal, how long the server goes on reading requests (each answered with
+/// `Connection: close`) before its listener closes.
+pub const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Resolves at the first SIGTERM or SIGINT; an error when the handlers cannot be installed (the
+/// server then runs until stopped through its handle).
+async fn stop_signal() -> std::io::Result<()> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    futures_util::future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
+    Ok(())
 }
 
 /// The first daily purge runs this long after the server starts (not at once: a restart loop
@@ -172,6 +263,21 @@ pub fn spawn_daily_purge(db: Db, retention: crate::domain::retention::Retention)
                 Err(e) => tracing::error!(error = %e, "retention purge failed; retrying tomorrow"),
             }
             actix_web::rt::time::sleep(PURGE_EVERY).await;
+        }
+    });
+}
+
+/// Records, once, the PDF digests a crash left unrecorded (between an issuance's commit and its
+/// digests), on the blocking threads while the server already answers; a failure is logged.
+pub fn spawn_digest_backfill(db: Db, issuer: crate::certificates::Issuer) {
+    actix_web::rt::spawn(async move {
+        match crate::service::certification::record_missing_digests(&db, issuer).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                certificates = n,
+                "recorded PDF digests left by an interrupted issuance"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not record the missing PDF digests"),
         }
     });
 }
@@ -234,4 +340,35 @@ fn json_error_for_bare_errors<B: MessageBody + 'static>(
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, new).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::ConnectionType;
+    use actix_web::test;
+
+    #[actix_web::test]
+    async fn once_draining_every_answer_closes_its_connection() {
+        let draining = web::Data::new(Draining::default());
+        let app = test::init_service(
+            App::new()
+                .app_data(draining.clone())
+                .wrap(actix_web::middleware::from_fn(close_when_draining))
+                .route("/", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let before = test::call_service(&app, test::TestRequest::get().to_request()).await;
+        assert_ne!(
+            before.response().head().connection_type(),
+            ConnectionType::Close
+        );
+        draining.start();
+        let after = test::call_service(&app, test::TestRequest::get().to_request()).await;
+        assert_eq!(after.status(), 200);
+        assert_eq!(
+            after.response().head().connection_type(),
+            ConnectionType::Close
+        );
+    }
 }

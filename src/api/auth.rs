@@ -63,7 +63,7 @@ fn signed_in(user: &CurrentUser) -> SignedIn {
 }
 
 /// Signs in. The same 401 for an unknown user and a wrong password, after the same work.
-#[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest,
+#[utoipa::path(post, operation_id = "auth_login", tag = "auth", path = "/api/v1/auth/login", request_body = LoginRequest,
     responses((status = 200, body = sessions::TokenPair), (status = 401, body = crate::error::ErrorBody),
               (status = 429, body = crate::error::ErrorBody)))]
 #[post("/auth/login")]
@@ -83,7 +83,7 @@ pub async fn login(
 }
 
 /// Exchanges a refresh token for a new pair; the old one stops working.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body = RefreshRequest,
+#[utoipa::path(post, operation_id = "auth_refresh", tag = "auth", path = "/api/v1/auth/refresh", request_body = RefreshRequest,
     responses((status = 200, body = sessions::TokenPair), (status = 401, body = crate::error::ErrorBody)))]
 #[post("/auth/refresh")]
 pub async fn refresh(
@@ -98,7 +98,7 @@ pub async fn refresh(
 }
 
 /// Ends the caller's session: its access and refresh tokens stop working.
-#[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, operation_id = "auth_logout", tag = "auth", path = "/api/v1/auth/logout", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
@@ -108,7 +108,7 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().cookie(cleared_cookie()).finish())
 }
 
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = user_rows::UserView), (status = 401, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "auth_me", tag = "auth", path = "/api/v1/me", responses((status = 200, body = user_rows::UserView), (status = 401, body = crate::error::ErrorBody)))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     // authenticating the request read the account already, in the same round trip; its CCCD
@@ -119,7 +119,7 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRes
 }
 
 /// Changes the caller's password; every other session ends, this one goes on.
-#[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordChange,
+#[utoipa::path(post, operation_id = "auth_change_password", tag = "auth", path = "/api/v1/me/password", request_body = PasswordChange,
     responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
               (status = 429, body = crate::error::ErrorBody)))]
 #[post("/me/password")]

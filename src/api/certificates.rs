@@ -35,11 +35,15 @@ pub struct CertificateQuery {
     pub status: Option<String>,
     pub issued_from: Option<NaiveDate>,
     pub issued_to: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/certificates", params(CertificateQuery), responses((status = 200, body = CertificateList)))]
+#[utoipa::path(get, operation_id = "certificates_list", tag = "certificates", path = "/api/v1/certificates", params(CertificateQuery), responses((status = 200, body = CertificateList)))]
 #[get("/certificates")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -62,7 +66,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(get, path = "/api/v1/certificates/{id}", responses((status = 200, body = CertificateView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "certificates_get", tag = "certificates", path = "/api/v1/certificates/{id}", responses((status = 200, body = CertificateView), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/certificates/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -86,7 +90,7 @@ fn pdf_response(serial: &str, bytes: Vec<u8>) -> HttpResponse {
         .body(bytes)
 }
 
-#[utoipa::path(get, path = "/api/v1/certificates/{id}/pdf", responses((status = 200, content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "certificates_pdf", tag = "certificates", path = "/api/v1/certificates/{id}/pdf", responses((status = 200, content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/certificates/{id}/pdf")]
 pub async fn pdf(
     state: web::Data<AppState>,
@@ -101,7 +105,7 @@ pub async fn pdf(
 // Streamed as it is written (chunked, no Content-Length); an error found before the first byte
 // answers with the JSON error body.
 /// Every certificate of a cohort as one ZIP of PDFs.
-#[utoipa::path(get, path = "/api/v1/cohorts/{id}/certificates.zip", responses((status = 200, content_type = "application/zip"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "certificates_cohort_zip", tag = "certificates", path = "/api/v1/cohorts/{id}/certificates.zip", responses((status = 200, content_type = "application/zip"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/cohorts/{id}/certificates.zip")]
 pub async fn cohort_zip(
     state: web::Data<AppState>,
@@ -138,7 +142,7 @@ pub struct ReissueBody {
     pub date_of_birth: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/certificates/{id}/revoke", request_body = RevokeBody,
+#[utoipa::path(post, operation_id = "certificates_revoke", tag = "certificates", path = "/api/v1/certificates/{id}/revoke", request_body = RevokeBody,
     responses((status = 200, body = CertificateView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[post("/certificates/{id}/revoke")]
@@ -161,7 +165,7 @@ pub async fn revoke(
 
 /// A correction: a new certificate with the corrected claims supersedes the old one; both stay
 /// verifiable. The person's record takes the correction too.
-#[utoipa::path(post, path = "/api/v1/certificates/{id}/reissue", request_body = ReissueBody,
+#[utoipa::path(post, operation_id = "certificates_reissue", tag = "certificates", path = "/api/v1/certificates/{id}/reissue", request_body = ReissueBody,
     responses((status = 201, body = CertificateView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[post("/certificates/{id}/reissue")]
@@ -185,7 +189,7 @@ pub async fn reissue(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/verify/{code}", responses((status = 200, body = Verification), (status = 404, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "certificates_verify", tag = "certificates", path = "/api/v1/verify/{code}", responses((status = 200, body = Verification), (status = 404, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 #[get("/verify/{code}")]
 pub async fn verify(
     state: web::Data<AppState>,
@@ -199,7 +203,7 @@ pub async fn verify(
         .json(answer))
 }
 
-#[utoipa::path(get, path = "/api/v1/keys", responses((status = 200, body = Vec<PublicKey>)))]
+#[utoipa::path(get, operation_id = "certificates_keys", tag = "certificates", path = "/api/v1/keys", responses((status = 200, body = Vec<PublicKey>)))]
 #[get("/keys")]
 pub async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let found = verification::public_keys(&state.db).await?;
@@ -208,7 +212,7 @@ pub async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
 
 /// What a master-trainer certificate reaches downstream: the cohorts its holder teaches and the
 /// certificates issued on its strength — what to review when it is revoked.
-#[utoipa::path(get, path = "/api/v1/certificates/{id}/downstream", responses((status = 200, body = Downstream), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "certificates_downstream", tag = "certificates", path = "/api/v1/certificates/{id}/downstream", responses((status = 200, body = Downstream), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/certificates/{id}/downstream")]
 pub async fn downstream(
     state: web::Data<AppState>,

@@ -22,14 +22,23 @@ use crate::startup::AppState;
 pub struct CreateCohort {
     pub course_id: Uuid,
     pub organization_id: Uuid,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Lớp tuyên truyền viên tháng 5"
+    )]
     pub title: String,
+    #[schema(example = "2027-05-10")]
     pub starts_on: NaiveDate,
+    /// Not before `starts_on`, at most 366 days after it.
+    #[schema(example = "2027-05-11")]
     pub ends_on: NaiveDate,
     /// Required for an in-person cohort; printed on its certificates.
     #[schema(max_length = 150)]
     pub location: String,
     pub mode: String,
+    #[serde(deserialize_with = "crate::api::whole::i32")]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub capacity: i32,
     #[schema(max_length = 100)]
     pub campaign: Option<String>,
@@ -45,6 +54,8 @@ pub struct UpdateCohort {
     #[schema(max_length = 150)]
     pub location: Option<String>,
     pub mode: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::whole::option_i32")]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub capacity: Option<i32>,
     #[schema(max_length = 100)]
     pub campaign: Option<String>,
@@ -58,7 +69,11 @@ pub struct CohortQuery {
     pub organization_id: Option<Uuid>,
     pub status: Option<String>,
     pub course_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -71,9 +86,16 @@ pub struct UserRef {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
+    #[schema(example = "2027-05-10T08:00:00+07:00")]
     pub starts_at: DateTime<Utc>,
+    /// After `starts_at` by whole minutes, at most 12 hours, within the cohort's days.
+    #[schema(example = "2027-05-10T11:30:00+07:00")]
     pub ends_at: DateTime<Utc>,
-    #[schema(min_length = 1, max_length = 300)]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        example = "Luật Bảo hiểm xã hội 2024"
+    )]
     pub topic: String,
 }
 
@@ -122,7 +144,7 @@ impl From<CohortQuery> for CohortSearch {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/cohorts", request_body = CreateCohort,
+#[utoipa::path(post, operation_id = "cohorts_create", tag = "cohorts", path = "/api/v1/cohorts", request_body = CreateCohort,
     responses((status = 201, body = CohortView), (status = 400, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
@@ -137,7 +159,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/cohorts", params(CohortQuery), responses((status = 200, body = CohortPage)))]
+#[utoipa::path(get, operation_id = "cohorts_list", tag = "cohorts", path = "/api/v1/cohorts", params(CohortQuery), responses((status = 200, body = CohortPage)))]
 #[get("/cohorts")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -149,7 +171,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(get, path = "/api/v1/cohorts/{id}", responses((status = 200, body = CohortView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "cohorts_get", tag = "cohorts", path = "/api/v1/cohorts/{id}", responses((status = 200, body = CohortView), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/cohorts/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -160,7 +182,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(patch, path = "/api/v1/cohorts/{id}", request_body = UpdateCohort,
+#[utoipa::path(patch, operation_id = "cohorts_update", tag = "cohorts", path = "/api/v1/cohorts/{id}", request_body = UpdateCohort,
     responses((status = 200, body = CohortView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 #[patch("/cohorts/{id}")]
@@ -175,7 +197,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(post, path = "/api/v1/cohorts/{id}/instructors", request_body = UserRef,
+#[utoipa::path(post, operation_id = "cohorts_add_instructor", tag = "cohorts", path = "/api/v1/cohorts/{id}/instructors", request_body = UserRef,
     responses((status = 201, body = InstructorView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 #[post("/cohorts/{id}/instructors")]
@@ -190,8 +212,9 @@ pub async fn add_instructor(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(delete, path = "/api/v1/cohorts/{id}/instructors/{user_id}",
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, operation_id = "cohorts_remove_instructor", tag = "cohorts", path = "/api/v1/cohorts/{id}/instructors/{user_id}",
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody)))]
 #[delete("/cohorts/{id}/instructors/{user_id}")]
 pub async fn remove_instructor(
     state: web::Data<AppState>,
@@ -203,7 +226,7 @@ pub async fn remove_instructor(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/cohorts/{id}/sessions", request_body = CreateSession,
+#[utoipa::path(post, operation_id = "cohorts_add_session", tag = "cohorts", path = "/api/v1/cohorts/{id}/sessions", request_body = CreateSession,
     responses((status = 201, body = SessionView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[post("/cohorts/{id}/sessions")]
@@ -226,7 +249,7 @@ pub async fn add_session(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(post, path = "/api/v1/cohorts/{id}/enrollments", request_body = UserRef,
+#[utoipa::path(post, operation_id = "cohorts_enroll", tag = "cohorts", path = "/api/v1/cohorts/{id}/enrollments", request_body = UserRef,
     responses((status = 201, body = EnrollmentView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 #[post("/cohorts/{id}/enrollments")]
@@ -241,7 +264,7 @@ pub async fn enroll(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/cohorts/{id}/enrollments",
+#[utoipa::path(get, operation_id = "cohorts_list_enrollments", tag = "cohorts", path = "/api/v1/cohorts/{id}/enrollments",
     responses((status = 200, body = EnrollmentList), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/cohorts/{id}/enrollments")]
 pub async fn list_enrollments(
@@ -253,7 +276,7 @@ pub async fn list_enrollments(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(delete, path = "/api/v1/cohorts/{id}/enrollments/{enrollment_id}",
+#[utoipa::path(delete, operation_id = "cohorts_withdraw", tag = "cohorts", path = "/api/v1/cohorts/{id}/enrollments/{enrollment_id}",
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[delete("/cohorts/{id}/enrollments/{enrollment_id}")]
 pub async fn withdraw(
@@ -268,7 +291,7 @@ pub async fn withdraw(
 
 /// Rule 3 and 4: evaluates every enrolment in one transaction; idempotent, and safe when called
 /// twice at once (the cohort row is locked, and a completed cohort changes nothing).
-#[utoipa::path(post, path = "/api/v1/cohorts/{id}/finalize",
+#[utoipa::path(post, operation_id = "cohorts_finalize", tag = "cohorts", path = "/api/v1/cohorts/{id}/finalize",
     responses((status = 200, body = FinalizeReport), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 #[post("/cohorts/{id}/finalize")]

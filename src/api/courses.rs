@@ -14,16 +14,29 @@ use crate::startup::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCourse {
-    #[schema(min_length = 2, max_length = 32)]
+    #[schema(min_length = 2, max_length = 32, example = "TTV-2027")]
     pub code: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Bồi dưỡng tuyên truyền viên"
+    )]
     pub title: String,
+    #[schema(example = "propagandist")]
     pub tier: String,
-    #[schema(min_length = 1, max_length = 60)]
+    #[schema(min_length = 1, max_length = 60, example = "Luật BHXH 2024")]
     pub curriculum_version: String,
+    #[serde(deserialize_with = "crate::api::whole::i32")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub required_hours: i32,
+    #[serde(deserialize_with = "crate::api::whole::i32")]
+    #[schema(minimum = 0, maximum = 100)]
     pub min_attendance_percent: i32,
+    #[serde(deserialize_with = "crate::api::whole::i32")]
+    #[schema(minimum = 0, maximum = 100)]
     pub pass_score: i32,
+    #[serde(deserialize_with = "crate::api::whole::i32")]
+    #[schema(minimum = 1, maximum = 240)]
     pub certificate_validity_months: i32,
     /// The course (an older curriculum version of the same tier) this one replaces.
     pub supersedes_id: Option<Uuid>,
@@ -45,7 +58,7 @@ impl From<CreateCourse> for CourseInput {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/courses", request_body = CreateCourse,
+#[utoipa::path(post, operation_id = "courses_create", tag = "courses", path = "/api/v1/courses", request_body = CreateCourse,
     responses((status = 201, body = CourseRow), (status = 400, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[post("/courses")]
@@ -59,7 +72,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(row))
 }
 
-#[utoipa::path(get, path = "/api/v1/courses", responses((status = 200, body = CourseList)))]
+#[utoipa::path(get, operation_id = "courses_list", tag = "courses", path = "/api/v1/courses", responses((status = 200, body = CourseList)))]
 #[get("/courses")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -69,7 +82,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(get, path = "/api/v1/courses/{id}", responses((status = 200, body = CourseRow), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "courses_get", tag = "courses", path = "/api/v1/courses/{id}", responses((status = 200, body = CourseRow), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/courses/{id}")]
 pub async fn get(
     state: web::Data<AppState>,

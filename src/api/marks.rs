@@ -21,6 +21,7 @@ pub struct AttendanceMark {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreBody {
+    #[schema(minimum = 0, maximum = 100, example = 85.5)]
     pub score: f64,
 }
 
@@ -39,7 +40,7 @@ pub const ATTENDANCE_JSON_LIMIT: usize =
 /// up to 1,314 KiB (1,345,536 bytes) — the 64 KiB limit of other JSON bodies does not apply
 /// here. A larger body answers 413 `payload_too_large`; more lines, an unknown, withdrawn or
 /// repeated enrolment answer 400 and record nothing.
-#[utoipa::path(put, path = "/api/v1/sessions/{id}/attendance", request_body = Vec<AttendanceMark>,
+#[utoipa::path(put, operation_id = "marks_put_attendance", tag = "marks", path = "/api/v1/sessions/{id}/attendance", request_body = Vec<AttendanceMark>,
     responses((status = 200, body = SessionAttendance), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
               (status = 413, body = crate::error::ErrorBody)))]
@@ -62,7 +63,7 @@ pub async fn put_attendance(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(put, path = "/api/v1/enrollments/{id}/score", request_body = ScoreBody,
+#[utoipa::path(put, operation_id = "marks_put_score", tag = "marks", path = "/api/v1/enrollments/{id}/score", request_body = ScoreBody,
     responses((status = 200, body = EnrollmentView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[put("/enrollments/{id}/score")]

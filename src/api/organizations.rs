@@ -44,14 +44,14 @@ pub struct UpdateOrganization {
 }
 
 /// The organisations in the caller's scope, in tree order. A trainee sees their own.
-#[utoipa::path(get, path = "/api/v1/organizations", responses((status = 200, body = OrganizationList)))]
+#[utoipa::path(get, operation_id = "organizations_list", tag = "organizations", path = "/api/v1/organizations", responses((status = 200, body = OrganizationList)))]
 #[get("/organizations")]
 pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let found = service::organizations(&state.db, &user.actor()).await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(get, path = "/api/v1/organizations/{id}", responses((status = 200, body = Organization), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, operation_id = "organizations_get", tag = "organizations", path = "/api/v1/organizations/{id}", responses((status = 200, body = Organization), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/organizations/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -62,7 +62,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(post, path = "/api/v1/organizations", request_body = CreateOrganization,
+#[utoipa::path(post, operation_id = "organizations_create", tag = "organizations", path = "/api/v1/organizations", request_body = CreateOrganization,
     responses((status = 201, body = Organization), (status = 400, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 #[post("/organizations")]
@@ -85,7 +85,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{id}", request_body = UpdateOrganization,
+#[utoipa::path(patch, operation_id = "organizations_update", tag = "organizations", path = "/api/v1/organizations/{id}", request_body = UpdateOrganization,
     responses((status = 200, body = Organization), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 #[patch("/organizations/{id}")]
 pub async fn update(

@@ -26,12 +26,16 @@ pub struct AuditQuery {
     /// Up to this date (the whole day, UTC) or RFC 3339 instant, included.
     #[param(max_length = 40)]
     pub to: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
 /// The audit trail, newest first: who did what, to which object, about whom, from where.
-#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery),
+#[utoipa::path(get, operation_id = "privacy_list", tag = "privacy", path = "/api/v1/audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = crate::error::ErrorBody),
               (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 #[get("/audit")]
@@ -59,7 +63,7 @@ pub async fn list(
 /// outreach is recorded: issue 12), and the newest 1,000 audit events about the caller or by
 /// them, with their total. Exports of many people are recorded as one event about no one in
 /// particular, so they do not appear here; exports limited to the caller do.
-#[utoipa::path(get, path = "/api/v1/me/data",
+#[utoipa::path(get, operation_id = "privacy_my_data", tag = "privacy", path = "/api/v1/me/data",
     responses((status = 200, body = MyData), (status = 401, body = crate::error::ErrorBody)))]
 #[get("/me/data")]
 pub async fn my_data(

@@ -22,8 +22,12 @@ pub struct CoverageQuery {
     pub format: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/reports/coverage", params(CoverageQuery),
-    responses((status = 200, body = reports::Coverage), (status = 400, body = crate::error::ErrorBody),
+#[utoipa::path(get, operation_id = "reports_coverage", tag = "reports", path = "/api/v1/reports/coverage", params(CoverageQuery),
+    responses((status = 200, description = "The coverage table: JSON, or a CSV or XLSX file by `format`", content(
+                  (reports::Coverage = "application/json"),
+                  (String = "text/csv"),
+                  (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/reports/coverage")]
 pub async fn coverage(

@@ -17,7 +17,7 @@ pub struct RetireBody {
     /// Why the person is retired (their request, its date): kept in the audit trail.
     /// Required; a missing one is answered as an empty one, with the field's error.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -25,7 +25,7 @@ pub struct RetireBody {
 /// erased (the username can never be taken again) and the name is replaced; issued certificates
 /// stay valid and verifiable with the name they were signed with. Administrators only; 403 for
 /// one's own account, 409 when already retired.
-#[utoipa::path(post, path = "/api/v1/users/{id}/retire", request_body = RetireBody,
+#[utoipa::path(post, operation_id = "retirement_retire", tag = "retirement", path = "/api/v1/users/{id}/retire", request_body = RetireBody,
     params(("id" = Uuid, Path, description = "The person to retire")),
     responses((status = 200, body = UserView), (status = 400, body = crate::error::ErrorBody),
               (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),

@@ -29,17 +29,22 @@ where
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    #[schema(min_length = 3, max_length = 64)]
+    #[schema(min_length = 3, max_length = 64, example = "hang.nt")]
     pub username: String,
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(min_length = 1, max_length = 80, example = "Nguyễn Thị Hằng")]
     pub full_name: String,
     pub organization_id: Uuid,
+    #[schema(example = json!(["trainee"]))]
     pub roles: Vec<String>,
+    #[schema(example = "civil_servant")]
     pub category: String,
+    /// `YYYY-MM-DD`, after 1 January 1900 and not after today.
+    #[schema(example = "1985-04-12")]
     pub date_of_birth: Option<String>,
-    #[schema(min_length = 12, max_length = 12)]
+    /// 12 digits: the province of birth registration, the century and sex, the year of birth.
+    #[schema(max_length = 12, example = "001185000123")]
     pub national_id: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, example = "hang.nt@example.vn")]
     pub email: Option<String>,
     #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
@@ -53,7 +58,7 @@ pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     pub date_of_birth: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(min_length = 12, max_length = 12)]
+    #[schema(max_length = 12)]
     pub national_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(max_length = 254)]
@@ -72,7 +77,11 @@ pub struct UserQuery {
     #[param(max_length = 100)]
     pub q: Option<String>,
     pub organization_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::api::whole::query_i64")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -92,9 +101,10 @@ impl From<UpdateUser> for PersonChanges {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/users", request_body = CreateUser,
+#[utoipa::path(post, operation_id = "users_create", tag = "users", path = "/api/v1/users", request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 400, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+              (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody)))]
 #[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -116,7 +126,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", params(UserQuery),
+#[utoipa::path(get, operation_id = "users_list", tag = "users", path = "/api/v1/users", params(UserQuery),
     responses((status = 200, body = UserPage), (status = 403, body = crate::error::ErrorBody)))]
 #[get("/users")]
 pub async fn list(
@@ -135,7 +145,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}",
+#[utoipa::path(get, operation_id = "users_get", tag = "users", path = "/api/v1/users/{id}",
     responses((status = 200, body = UserView), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/users/{id}")]
 pub async fn get(
@@ -147,9 +157,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", request_body = UpdateUser,
+#[utoipa::path(patch, operation_id = "users_update", tag = "users", path = "/api/v1/users/{id}", request_body = UpdateUser,
     responses((status = 200, body = UserView), (status = 400, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -163,7 +174,7 @@ pub async fn update(
 }
 
 /// Imports people from CSV: every line is checked first, and a file with any error changes nothing.
-#[utoipa::path(post, path = "/api/v1/users/import", request_body(content = String, content_type = "text/csv"),
+#[utoipa::path(post, operation_id = "users_import", tag = "users", path = "/api/v1/users/import", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 403, body = crate::error::ErrorBody),
               (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
 pub async fn import(
@@ -192,7 +203,7 @@ pub async fn import(
 /// A person's full CCCD, for staff (coordinator, HR, administrator) with the person in scope;
 /// recorded as a read (`national_id_revealed`) in the audit trail. `null` for a person without
 /// one (the look is recorded all the same).
-#[utoipa::path(post, path = "/api/v1/users/{id}/national-id",
+#[utoipa::path(post, operation_id = "users_reveal_national_id", tag = "users", path = "/api/v1/users/{id}/national-id",
     responses((status = 200, body = RevealedNationalId), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
 #[post("/users/{id}/national-id")]
@@ -206,7 +217,7 @@ pub async fn reveal_national_id(
 }
 
 /// A person's training record: every enrolment, its marks, and the certificate it earned.
-#[utoipa::path(get, path = "/api/v1/users/{id}/records",
+#[utoipa::path(get, operation_id = "users_records", tag = "users", path = "/api/v1/users/{id}/records",
     responses((status = 200, body = Vec<Record>), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/users/{id}/records")]
 pub async fn records(

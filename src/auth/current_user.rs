@@ -79,9 +79,21 @@ pub fn client_address(req: &HttpRequest) -> String {
         .map(|s| s.config.trusted_proxies.as_slice())
         .unwrap_or(&[]);
     let peer = req.peer_addr().map(|a| a.ip());
-    let client = match peer {
-        Some(ip) if trusted.contains(&ip) => req
-            .headers()
+    match client_ip(peer, req.headers(), trusted) {
+        Some(ip) => crate::domain::access::address_key(ip),
+        None => "unknown".into(),
+    }
+}
+
+/// The client's IP by the rules of [`client_address`]: the peer, or — when the peer is a
+/// trusted proxy — the nearest hop of `X-Forwarded-For` that is not.
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    headers: &actix_web::http::header::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    match peer {
+        Some(ip) if trusted.contains(&ip) => headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|list| {
@@ -91,10 +103,6 @@ pub fn client_address(req: &HttpRequest) -> String {
             })
             .or(Some(ip)),
         other => other,
-    };
-    match client {
-        Some(ip) => crate::domain::access::address_key(ip),
-        None => "unknown".into(),
     }
 }
 

@@ -185,6 +185,8 @@ pub struct RateLimiter {
     limit: u32,
     window: std::time::Duration,
     counts: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+    /// What `/metrics` calls the requests it refuses (`kind` of the throttled counter).
+    kind: &'static str,
 }
 
 impl RateLimiter {
@@ -193,7 +195,14 @@ impl RateLimiter {
             limit,
             window,
             counts: std::sync::Mutex::new(std::collections::HashMap::new()),
+            kind: "rate_limit",
         }
+    }
+
+    /// This limiter, its refusals counted in `/metrics` as `kind`.
+    pub fn named(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Counts one request for `key`; 429 with the seconds to wait once over the limit.
@@ -219,6 +228,7 @@ impl RateLimiter {
                 .saturating_sub(now.duration_since(entry.0))
                 .as_secs()
                 .max(1);
+            crate::metrics::throttled(self.kind);
             return Err(crate::error::AppError::RateLimited {
                 retry_after_secs: wait,
             });

@@ -383,7 +383,7 @@ fn store_batch_digests(
     conn: &mut PgConnection,
     issuer: &Issuer,
     ids: &[Uuid],
-) -> Result<(), AppError> {
+) -> Result<usize, AppError> {
     let stored = rows::stored_claims_without_digest(conn, ids)?;
     let digests: Vec<(Uuid, [u8; 32])> = render_each(issuer, &stored, |s, pdf| match pdf {
         Ok(bytes) => Some((s.id, Sha256::digest(&bytes).into())),
@@ -396,7 +396,23 @@ fn store_batch_digests(
     .flatten()
     .collect();
     rows::record_digests(conn, &digests)?;
-    Ok(())
+    Ok(digests.len())
+}
+
+/// Records the digest of every certificate that has none — those a crash left between an
+/// issuance's commit and [`store_digests`] — a batch at a time, by id, so a certificate that
+/// cannot be rendered is passed over rather than tried forever. The number recorded.
+pub fn record_missing_digests(conn: &mut PgConnection, issuer: &Issuer) -> Result<usize, AppError> {
+    let mut after = None;
+    let mut recorded = 0;
+    loop {
+        let ids = rows::without_digest(conn, after, DIGESTS_PER_BATCH as i64)?;
+        let Some(last) = ids.last().copied() else {
+            return Ok(recorded);
+        };
+        recorded += store_batch_digests(conn, issuer, &ids)?;
+        after = Some(last);
+    }
 }
 
 /// Renders one certificate and records its digest if none is recorded yet; the bytes.

@@ -190,3 +190,21 @@ pub fn of_cohort(conn: &mut PgConnection, cohort_id: Uuid) -> QueryResult<Vec<(U
         .select((certificates::id, certificates::serial))
         .load(conn)
 }
+
+/// Up to `limit` certificates whose PDF digest is not recorded, with ids after `after`, by id.
+pub fn without_digest(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    let mut query = certificates::table
+        .filter(certificates::pdf_sha256.is_null())
+        .select(certificates::id)
+        .order(certificates::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(certificates::id.gt(after));
+    }
+    query.load(conn)
+}

@@ -2,6 +2,7 @@
 //! off the async workers.
 
 pub mod audit;
+pub mod breaker;
 pub mod certificates;
 pub mod cluster;
 pub mod cohorts;
@@ -15,6 +16,7 @@ pub mod training;
 pub mod users;
 pub mod views;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
+use breaker::Breaker;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -57,10 +60,37 @@ impl std::ops::DerefMut for Conn {
 /// idle — as every connection does while PostgreSQL is down — is checked before it is handed out.
 const TRUSTED_FOR: Duration = Duration::from_millis(500);
 
+/// How long a request waits for a connection before its 503, whichever pool: well under the
+/// one second in which a request must have its answer while PostgreSQL is down.
+pub const CHECKOUT_WITHIN: Duration = Duration::from_millis(750);
+
+/// The wait for a blocking connection goes in slices this long, so a caller notices within one
+/// that a connect failed (the pool itself would keep retrying until its whole timeout).
+const CHECKOUT_SLICE: Duration = Duration::from_millis(50);
+
+/// libpq's and tokio-postgres's `connect_timeout`, in seconds, unless the URL sets one (libpq's
+/// smallest): a host that drops packets costs a connect thread this long, never a request.
+const CONNECT_TIMEOUT_SECS: u32 = 2;
+
+/// The URL with a `connect_timeout` unless it names one.
+pub fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={CONNECT_TIMEOUT_SECS}")
+}
+
+/// The answer while the breaker refuses callers.
+fn refused() -> AppError {
+    AppError::Unavailable("the last connect failed moments ago (breaker open)".into())
+}
+
 /// r2d2's manager for [`Conn`]: connects with libpq, checks only connections not known to be
-/// good, and drops those that failed.
+/// good, and drops those that failed; every connect tells the [`Breaker`] how it went.
 pub struct Manager {
     url: String,
+    breaker: Arc<Breaker>,
 }
 
 impl diesel::r2d2::ManageConnection for Manager {
@@ -68,8 +98,16 @@ impl diesel::r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Conn, Self::Error> {
-        let conn =
-            PgConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        let conn = match PgConnection::establish(&self.url) {
+            Ok(conn) => {
+                self.breaker.connected();
+                conn
+            }
+            Err(e) => {
+                self.breaker.failed();
+                return Err(diesel::r2d2::Error::ConnectionError(e));
+            }
+        };
         Ok(Conn {
             conn,
             last_ok: Instant::now(),
@@ -107,6 +145,11 @@ pub struct Db {
     reads: Arc<thread_local::ThreadLocal<deadpool::managed::Pool<reads::Manager>>>,
     url: Arc<str>,
     reads_per_worker: usize,
+    /// Shared by both kinds of pool: while PostgreSQL is unreachable, callers get their 503 at
+    /// once rather than queueing for a pool's timeout.
+    breaker: Arc<Breaker>,
+    /// Callers waiting for a permit of the gate now.
+    gate_waiting: Arc<AtomicUsize>,
     trees: Arc<organizations::TreeCache>,
     /// The key that seals personal values at rest (the CCCD), set by [`Db::with_data_key`]:
     /// every use case that reads or writes a sealed column holds the `Db` already.
@@ -116,22 +159,31 @@ pub struct Db {
 impl Db {
     /// Builds a pool that checks a connection before handing it out unless it worked moments ago
     /// (so a restarted PostgreSQL costs a check rather than a failed request, and a busy service
-    /// no round trip), and that gives up quickly (503) when the database is gone.
+    /// no round trip), and that gives up quickly (503 within [`CHECKOUT_WITHIN`], at once while
+    /// the [`Breaker`] is open) when the database is gone.
     pub fn connect(database_url: &str, size: u32) -> Result<Self, String> {
+        let url = with_connect_timeout(database_url);
+        let breaker = Arc::new(Breaker::default());
         let manager = Manager {
-            url: database_url.to_string(),
+            url: url.clone(),
+            breaker: breaker.clone(),
         };
         let pool = Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
             .test_on_check_out(true)
-            .connection_timeout(Duration::from_secs(3))
+            // also paces the pool's own retries of a failed connect (half of it at most)
+            .connection_timeout(CHECKOUT_WITHIN)
+            // the breaker logs the outage once; the pool would log every failed retry
+            .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
             .build_unchecked(manager);
         Ok(Db {
             pool,
             gate: Arc::new(tokio::sync::Semaphore::new(size as usize)),
             reads: Arc::default(),
-            url: database_url.into(),
+            url: url.into(),
+            breaker,
+            gate_waiting: Arc::default(),
             // actix runs a worker per core: their read pools together match the blocking pool
             reads_per_worker: (size as usize / 2).max(2),
             trees: Arc::default(),
@@ -154,10 +206,38 @@ impl Db {
 
     /// A connection from this worker thread's read pool (see [`reads`]).
     pub async fn read(&self) -> Result<reads::ReadConn, AppError> {
+        // a probe keeps its guard until it has its connection or has given up
+        let _admission = self.breaker.admit().ok_or_else(refused)?;
         let pool = self
             .reads
-            .get_or_try(|| reads::pool(&self.url, self.reads_per_worker))?;
-        pool.get().await.map_err(reads::unavailable)
+            .get_or_try(|| reads::pool(&self.url, self.reads_per_worker, self.breaker.clone()))?;
+        match pool.get().await {
+            Ok(conn) => {
+                self.breaker.connected();
+                Ok(conn)
+            }
+            Err(e) => Err(reads::unavailable(e, &self.breaker)),
+        }
+    }
+
+    /// What the pools hold now, for `/metrics`.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        let (mut read_connections, mut read_idle) = (0, 0);
+        for pool in self.reads.iter() {
+            let status = pool.status();
+            read_connections += status.size;
+            read_idle += status.available;
+        }
+        PoolStats {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.pool.max_size(),
+            gate_waiting: self.gate_waiting.load(Ordering::Relaxed),
+            read_connections,
+            read_idle,
+            breaker_open: self.breaker.is_open(),
+        }
     }
 
     /// The organisation tree as this process holds it.
@@ -165,19 +245,18 @@ impl Db {
         self.trees.clone()
     }
 
+    /// A connection on the current (blocking) thread, within [`CHECKOUT_WITHIN`] or a 503.
     pub fn get(&self) -> Result<PgConn, AppError> {
-        Ok(self.pool.get()?)
+        checkout(&self.pool, &self.breaker)
     }
 
     /// Does the database answer `SELECT 1` within a second? A readiness probe must answer
     /// quickly either way, so it waits for a connection only that long.
     pub async fn answers(&self) -> Result<(), AppError> {
         use diesel::RunQueryDsl;
-        let pool = self.pool.clone();
+        let (pool, breaker) = (self.pool.clone(), self.breaker.clone());
         actix_web::web::block(move || -> Result<(), AppError> {
-            let mut conn = pool
-                .get_timeout(Duration::from_secs(1))
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let mut conn = checkout(&pool, &breaker)?;
             diesel::sql_query("SELECT 1")
                 .execute(&mut **conn)
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
@@ -194,16 +273,22 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let permit = self
-            .gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(AppError::internal)?;
+        // while the database is known to be down, no queueing at the gate: the answer is now
+        if self.breaker.refuses() {
+            return Err(refused());
+        }
+        let (pool, breaker) = (self.pool.clone(), self.breaker.clone());
+        let permit = {
+            let _waiting = Waiting::on(&self.gate_waiting);
+            self.gate
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(AppError::internal)?
+        };
         actix_web::web::block(move || {
             let _permit = permit;
-            let mut conn = pool.get()?;
+            let mut conn = checkout(&pool, &breaker)?;
             let result = f(&mut conn);
             match &result {
                 Err(AppError::Unavailable(_) | AppError::Internal(_)) => conn.suspect = true,
@@ -214,6 +299,66 @@ impl Db {
         .await
         .map_err(AppError::internal)?
     }
+}
+
+/// A connection from the blocking pool: refused at once while the breaker is open (except for
+/// its one probe), otherwise within [`CHECKOUT_WITHIN`], and sooner when a connect fails
+/// meanwhile. Runs on a blocking thread.
+fn checkout(pool: &PgPool, breaker: &Arc<Breaker>) -> Result<PgConn, AppError> {
+    let admission = breaker.admit().ok_or_else(refused)?;
+    let failures = breaker.failures();
+    let deadline = Instant::now() + CHECKOUT_WITHIN;
+    loop {
+        match pool.get_timeout(CHECKOUT_SLICE) {
+            Ok(conn) => {
+                breaker.connected();
+                return Ok(conn);
+            }
+            Err(e) => {
+                if breaker.failures() != failures {
+                    return Err(AppError::Unavailable(e.to_string()));
+                }
+                if Instant::now() >= deadline {
+                    // no connect failed, none came: a host that does not answer counts as down
+                    breaker.failed();
+                    drop(admission);
+                    return Err(AppError::Unavailable(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Counts a caller waiting at the gate for as long as it waits (also when it gives up).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn on(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of the pools for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    /// Connections of the blocking pool, in use or idle.
+    pub connections: u32,
+    pub idle: u32,
+    pub max_size: u32,
+    /// Callers waiting for a permit of the gate.
+    pub gate_waiting: usize,
+    /// Connections of the worker threads' read pools together, and the idle ones among them.
+    pub read_connections: usize,
+    pub read_idle: usize,
+    /// The breaker is open: the last connect failed.
+    pub breaker_open: bool,
 }
 
 /// Applies every pending migration (schema and reference data); returns how many ran.

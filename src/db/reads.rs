@@ -5,10 +5,13 @@
 //! or runs in a transaction, stays on [`super::Db::run`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use deadpool::managed::{Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+use deadpool::managed::{
+    Metrics, Object, Pool, PoolError, RecycleError, RecycleResult, TimeoutType,
+};
 use diesel::{
     BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl,
     Queryable, Selectable, SelectableHelper,
@@ -16,6 +19,7 @@ use diesel::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::breaker::Breaker;
 use super::schema::{
     attendance, certificate_lineage, certificates, cohorts, courses, enrollments, login_sessions,
     organizations, sessions, user_roles, users,
@@ -34,9 +38,11 @@ pub type ReadConn = Object<Manager>;
 /// (as the blocking pool does): busy connections never pay a round trip, idle ones are checked.
 const TRUSTED_FOR: Duration = Duration::from_millis(500);
 
-/// deadpool's manager for [`AsyncPgConnection`]s.
+/// deadpool's manager for [`AsyncPgConnection`]s; every connect tells the [`Breaker`] how it
+/// went.
 pub struct Manager {
     url: String,
+    breaker: Arc<Breaker>,
 }
 
 impl deadpool::managed::Manager for Manager {
@@ -44,9 +50,16 @@ impl deadpool::managed::Manager for Manager {
     type Error = AppError;
 
     async fn create(&self) -> Result<AsyncPgConnection, AppError> {
-        AsyncPgConnection::establish(&self.url)
-            .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))
+        match AsyncPgConnection::establish(&self.url).await {
+            Ok(conn) => {
+                self.breaker.connected();
+                Ok(conn)
+            }
+            Err(e) => {
+                self.breaker.failed();
+                Err(AppError::Unavailable(e.to_string()))
+            }
+        }
     }
 
     async fn recycle(
@@ -69,23 +82,30 @@ impl deadpool::managed::Manager for Manager {
     }
 }
 
-/// A worker's pool: `size` connections at most, a connection within 3 s or a 503.
-pub fn pool(url: &str, size: usize) -> Result<Pool<Manager>, AppError> {
+/// A worker's pool: `size` connections at most. A free connection within 3 s under load; a new
+/// one within [`super::CHECKOUT_WITHIN`], or a 503.
+pub fn pool(url: &str, size: usize, breaker: Arc<Breaker>) -> Result<Pool<Manager>, AppError> {
     Pool::builder(Manager {
         url: url.to_string(),
+        breaker,
     })
     .max_size(size)
     .wait_timeout(Some(Duration::from_secs(3)))
-    .create_timeout(Some(Duration::from_secs(3)))
+    .create_timeout(Some(super::CHECKOUT_WITHIN))
     .runtime(deadpool::Runtime::Tokio1)
     .build()
     .map_err(AppError::internal)
 }
 
-/// A pool's refusal as the client sees it: the database is unavailable (503).
-pub fn unavailable(e: PoolError<AppError>) -> AppError {
+/// A pool's refusal as the client sees it: the database is unavailable (503). A connect that
+/// did not finish in time opens the breaker, as a failed one did already (in the manager).
+pub fn unavailable(e: PoolError<AppError>, breaker: &Breaker) -> AppError {
     match e {
         PoolError::Backend(e) => e,
+        PoolError::Timeout(TimeoutType::Create) => {
+            breaker.failed();
+            AppError::Unavailable(e.to_string())
+        }
         other => AppError::Unavailable(other.to_string()),
     }
 }

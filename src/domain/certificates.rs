@@ -313,3 +313,169 @@ mod tests {
         assert_eq!(issue_date(d(2027, 5, 11), d(2027, 6, 1)), d(2027, 6, 1));
     }
 }
+
+/// Properties of the verification code (what people type) and of the signed envelope (what an
+/// untrusted file carries).
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// A code as issued: 20 bytes in base32, 32 characters.
+    fn code() -> impl Strategy<Value = String> {
+        proptest::array::uniform20(any::<u8>()).prop_map(|b| data_encoding::BASE32_NOPAD.encode(&b))
+    }
+
+    /// The code as someone might type it: any case per character, and dashes or spaces anywhere.
+    fn typed(code: String) -> impl Strategy<Value = String> {
+        let n = code.len();
+        (
+            proptest::collection::vec(any::<bool>(), n),
+            proptest::collection::vec(
+                prop_oneof![4 => Just(""), 1 => Just("-"), 1 => Just(" "), 1 => Just(" - ")],
+                n + 1,
+            ),
+        )
+            .prop_map(move |(lower, seps)| {
+                let mut out = String::from(seps[0]);
+                for ((c, low), sep) in code.chars().zip(lower).zip(&seps[1..]) {
+                    out.push(if low { c.to_ascii_lowercase() } else { c });
+                    out.push_str(sep);
+                }
+                out
+            })
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn claims(code: String, holder_name: String) -> CertificateClaims {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        CertificateClaims {
+            v: 1,
+            certificate_id: Uuid::from_u128(42),
+            serial: format_serial(42, 2027, "BHXH-HN"),
+            verification_code: code,
+            tier: Tier::MasterTrainer,
+            holder_name,
+            holder_birth_date: Some(d(1985, 4, 12)),
+            holder_workplace: "Bảo hiểm xã hội Thành phố Hà Nội".into(),
+            course_title: "Bồi dưỡng báo cáo viên về BHXH".into(),
+            curriculum_version: "Luật BHXH 2024".into(),
+            cohort_starts_on: d(2027, 5, 10),
+            cohort_ends_on: d(2027, 5, 11),
+            cohort_location: "Hà Nội".into(),
+            issuer_code: "BHXH-HN".into(),
+            issuer_name: "Bảo hiểm xã hội Thành phố Hà Nội".into(),
+            issuer_parent_name: Some("Bảo hiểm xã hội Việt Nam".into()),
+            place: "Hà Nội".into(),
+            signer_name: "Trần Văn Ký".into(),
+            signer_title: "GIÁM ĐỐC".into(),
+            issued_on: d(2027, 5, 11),
+            valid_until: d(2029, 5, 11),
+            lineage: vec![],
+            supersedes: None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn an_issued_code_normalises_to_itself_and_back_from_its_printed_groups(code in code()) {
+            prop_assert_eq!(normalize_code(&code), Some(code.clone()));
+            prop_assert_eq!(normalize_code(&group_code(&code)), Some(code.clone()));
+            prop_assert_eq!(normalize_code(&code.to_lowercase()), Some(code));
+        }
+
+        #[test]
+        fn case_spacing_and_dash_variants_normalise_to_one_code(
+            (code, variant) in code().prop_flat_map(|c| (Just(c.clone()), typed(c)))
+        ) {
+            prop_assert_eq!(normalize_code(&variant), Some(code));
+        }
+
+        #[test]
+        fn any_string_normalises_to_a_well_formed_code_or_to_none(raw in any::<String>()) {
+            if let Some(code) = normalize_code(&raw) {
+                prop_assert!((26..=64).contains(&code.len()));
+                prop_assert!(code.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+                prop_assert_eq!(normalize_code(&code), Some(code.clone()));
+            }
+        }
+
+        #[test]
+        fn a_character_outside_base32_makes_a_code_unreadable(
+            code in code(),
+            at in 0usize..32,
+            c in any::<char>().prop_filter("outside base32 and separators", |c| {
+                !(c.is_ascii_alphabetic() || ('2'..='7').contains(c) || matches!(c, '-' | ' '))
+            }),
+        ) {
+            let mut chars: Vec<char> = code.chars().collect();
+            chars[at] = c;
+            let broken: String = chars.into_iter().collect();
+            prop_assert_eq!(normalize_code(&broken), None);
+        }
+
+        #[test]
+        fn any_bytes_as_an_envelope_are_refused_without_a_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..512)
+        ) {
+            let keys = [(key_id(&key().verifying_key()), key().verifying_key())];
+            prop_assert!(verify_envelope(&bytes, &keys).is_err());
+        }
+
+    }
+
+    // signing and verifying cost milliseconds in a dev build: fewer cases
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..config() })]
+
+        #[test]
+        fn a_flipped_bit_in_the_claims_never_verifies(
+            code in code(),
+            name in "[A-ZÀ-Ỹa-zà-ỹ ]{1,40}",
+            bit in any::<prop::sample::Index>(),
+        ) {
+            let key = key();
+            let kid = key_id(&key.verifying_key());
+            let bytes = claims(code, name).canonical_bytes();
+            let signature = sign(&key, &bytes);
+            let mut flipped = bytes.clone();
+            let at = bit.index(flipped.len() * 8);
+            flipped[at / 8] ^= 1 << (at % 8);
+            let envelope = SignedClaims::new(&kid, &flipped, &signature).to_bytes();
+            let keys = [(kid, key.verifying_key())];
+            prop_assert!(verify_envelope(&envelope, &keys).is_err());
+        }
+
+        #[test]
+        fn a_flipped_bit_in_the_envelope_never_verifies_other_claims(
+            code in code(),
+            bit in any::<prop::sample::Index>(),
+        ) {
+            let key = key();
+            let kid = key_id(&key.verifying_key());
+            let original = claims(code, "Nguyễn Thị Hằng".into());
+            let bytes = original.canonical_bytes();
+            let mut envelope = SignedClaims::new(&kid, &bytes, &sign(&key, &bytes)).to_bytes();
+            let at = bit.index(envelope.len() * 8);
+            envelope[at / 8] ^= 1 << (at % 8);
+            let keys = [(kid, key.verifying_key())];
+            if let Ok(claims) = verify_envelope(&envelope, &keys) {
+                prop_assert_eq!(claims, original);
+            }
+        }
+    }
+}

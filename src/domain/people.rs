@@ -415,7 +415,7 @@ pub struct CheckedPerson {
     pub password: Option<String>,
 }
 
-/// Parses `YYYY-MM-DD` as a date of birth: not in the future, not before 1900.
+/// Parses `YYYY-MM-DD` as a date of birth: not in the future, after 1 January 1900.
 pub fn parse_birth_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
     let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
         FieldError::new(
@@ -423,10 +423,13 @@ pub fn parse_birth_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldE
             "Ngày sinh phải viết theo dạng năm-tháng-ngày (YYYY-MM-DD).",
         )
     })?;
-    if d.year() < 1900 || d > today {
+    // the database holds birth dates after 1 January 1900 (a CHECK): the first day is refused
+    // here, as a field error, rather than there, as a failure
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 2);
+    if earliest.is_some_and(|first| d < first) || d > today {
         return Err(FieldError::new(
             "date_of_birth",
-            "Ngày sinh phải trong khoảng từ năm 1900 đến hôm nay.",
+            "Ngày sinh phải sau ngày 01/01/1900 và không muộn hơn hôm nay.",
         ));
     }
     Ok(d)
@@ -573,5 +576,144 @@ mod person_tests {
     #[test]
     fn birth_date_in_the_future_is_rejected() {
         assert!(parse_birth_date("2030-01-01", today()).is_err());
+    }
+}
+
+/// Properties of the CCCD rule: every number built from the rule passes, every way of breaking
+/// the rule is refused, and no string makes the check panic.
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// A CCCD built from the rule for a birth date: province 001–096, the century-and-sex digit
+    /// (0/1 for 1900–1999, 2/3 for 2000–2099), the two last digits of the year, six of sequence.
+    fn cccd_for(province: u32, female: bool, year: i32, sequence: u32) -> String {
+        let century = (year / 100 - 19) as u32 * 2 + u32::from(female);
+        format!("{province:03}{century}{:02}{sequence:06}", year % 100)
+    }
+
+    /// From 2 January 1900 (the first day is refused as a birth date) to the end of 2099.
+    fn birth_date() -> impl Strategy<Value = NaiveDate> {
+        (1900i32..=2099, 1u32..=12, 2u32..=28)
+            .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default())
+    }
+
+    /// A valid CCCD with its birth date and the parts it was built from.
+    fn valid() -> impl Strategy<Value = (String, NaiveDate)> {
+        (1u32..=96, any::<bool>(), birth_date(), 0u32..1_000_000)
+            .prop_map(|(p, f, dob, s)| (cccd_for(p, f, dob.year(), s), dob))
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn a_cccd_built_from_the_rule_is_accepted_with_or_without_its_birth_date(
+            (cccd, dob) in valid(),
+            pad in "[ \t]{0,3}",
+        ) {
+            let parsed = NationalId::parse(&format!("{pad}{cccd}{pad}"), Some(dob));
+            prop_assert_eq!(parsed.map(|n| n.as_str().to_string()), Ok(cccd.clone()));
+            prop_assert!(NationalId::parse(&cccd, None).is_ok());
+        }
+
+        #[test]
+        fn a_province_outside_001_to_096_is_refused(
+            (cccd, dob) in valid(),
+            province in prop_oneof![Just(0u32), 97u32..=999],
+        ) {
+            let broken = format!("{province:03}{}", &cccd[3..]);
+            prop_assert!(NationalId::parse(&broken, Some(dob)).is_err());
+            prop_assert!(NationalId::parse(&broken, None).is_err());
+        }
+
+        #[test]
+        fn a_century_digit_or_year_that_disagrees_with_the_birth_date_is_refused(
+            (cccd, dob) in valid(),
+            position in 3usize..6,
+            shift in 1u32..10,
+            female in any::<bool>(),
+        ) {
+            let mut digits: Vec<u32> = cccd.chars().filter_map(|c| c.to_digit(10)).collect();
+            digits[position] = if position == 3 {
+                // another century: the sex half of the digit is free (0↔1, 2↔3 name one century)
+                ((digits[3] / 2 + shift % 4 + 1) % 5) * 2 + u32::from(female)
+            } else {
+                // another year: any other digit
+                (digits[position] + shift) % 10
+            };
+            let broken: String = digits.iter().filter_map(|&d| char::from_digit(d, 10)).collect();
+            prop_assert!(NationalId::parse(&broken, Some(dob)).is_err(), "{}", broken);
+        }
+
+        #[test]
+        fn a_century_digit_beyond_2099_is_refused_without_a_birth_date(
+            (cccd, _dob) in valid(),
+            digit in 4u32..10,
+        ) {
+            let broken = format!("{}{digit}{}", &cccd[..3], &cccd[4..]);
+            prop_assert!(NationalId::parse(&broken, None).is_err());
+        }
+
+        #[test]
+        fn a_digit_more_or_less_is_refused(
+            (cccd, dob) in valid(),
+            at in 0usize..12,
+            extra in 0u32..10,
+        ) {
+            let shorter = format!("{}{}", &cccd[..at], &cccd[at + 1..]);
+            prop_assert!(NationalId::parse(&shorter, Some(dob)).is_err());
+            prop_assert!(NationalId::parse(&shorter, None).is_err());
+            let longer = format!("{}{extra}{}", &cccd[..at], &cccd[at..]);
+            prop_assert!(NationalId::parse(&longer, Some(dob)).is_err());
+            prop_assert!(NationalId::parse(&longer, None).is_err());
+        }
+
+        #[test]
+        fn a_character_other_than_an_ascii_digit_is_refused(
+            (cccd, dob) in valid(),
+            at in 0usize..12,
+            c in any::<char>().prop_filter("not an ASCII digit", |c| !c.is_ascii_digit()),
+        ) {
+            let mut chars: Vec<char> = cccd.chars().collect();
+            chars[at] = c;
+            let broken: String = chars.into_iter().collect();
+            prop_assert!(NationalId::parse(&broken, Some(dob)).is_err(), "{:?}", broken);
+            prop_assert!(NationalId::parse(&broken, None).is_err(), "{:?}", broken);
+        }
+
+        #[test]
+        fn any_string_is_answered_without_a_panic(
+            raw in prop_oneof![any::<String>(), "[0-9٠-٩０-９ -]{10,14}"],
+            dob in proptest::option::of(birth_date()),
+        ) {
+            if let Ok(id) = NationalId::parse(&raw, dob) {
+                prop_assert_eq!(id.as_str().len(), 12);
+                prop_assert!(id.as_str().bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+
+        #[test]
+        fn a_birth_date_round_trips_and_any_text_is_answered_without_a_panic(
+            dob in birth_date(),
+            raw in any::<String>(),
+        ) {
+            let today = NaiveDate::from_ymd_opt(2099, 12, 31).unwrap_or_default();
+            let text = dob.format("%Y-%m-%d").to_string();
+            prop_assert_eq!(parse_birth_date(&format!(" {text} "), today), Ok(dob));
+            if let Ok(d) = parse_birth_date(&raw, today) {
+                prop_assert!(d.year() >= 1900 && d <= today);
+            }
+        }
     }
 }

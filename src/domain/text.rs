@@ -55,14 +55,19 @@ pub fn is_bidi_control(c: char) -> bool {
 
 /// A character no text field accepts: NUL and every other control character (tab and line
 /// breaks included, unless the field is multi-line), bidi controls, the byte-order mark,
-/// unassigned-forever code points (non-characters) and private-use characters.
+/// zero-width characters (space, non-joiner, joiner, word joiner: invisible, they would let two
+/// names that look the same differ), unassigned-forever code points (non-characters) and
+/// private-use characters.
 pub fn is_forbidden(c: char, multiline: bool) -> bool {
     if multiline && matches!(c, '\n' | '\t') {
         return false;
     }
     c.is_control()
         || is_bidi_control(c)
-        || matches!(c, '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}')
+        || matches!(
+            c,
+            '\u{FEFF}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}'
+        )
         || (c as u32 & 0xFFFE) == 0xFFFE
         || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
         || ('\u{F0000}'..='\u{10FFFF}').contains(&c)
@@ -70,7 +75,11 @@ pub fn is_forbidden(c: char, multiline: bool) -> bool {
 
 /// How a character is named in a message: the glyph where it shows, and its code point.
 pub fn describe(c: char) -> String {
-    if c.is_control() || is_bidi_control(c) || c.is_whitespace() {
+    if c.is_control()
+        || is_bidi_control(c)
+        || c.is_whitespace()
+        || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}')
+    {
         format!("U+{:04X}", c as u32)
     } else {
         format!("“{c}” (U+{:04X})", c as u32)

@@ -259,7 +259,9 @@ pub fn session_minutes(
             "Buổi học phải nằm trong thời gian của lớp.",
         ));
     }
-    if (ends_at - starts_at).num_seconds() % 60 != 0 && errors.is_empty() {
+    // whole minutes to the nanosecond: a fraction of a second would not match the stored
+    // minutes (and a session under one second would be zero minutes long)
+    if ends_at - starts_at != chrono::Duration::minutes(minutes) && errors.is_empty() {
         errors.push(FieldError::new(
             "ends_at",
             "Giờ bắt đầu và giờ kết thúc phải tròn phút.",

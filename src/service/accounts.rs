@@ -37,12 +37,14 @@ async fn begin_attempt(db: &Db, username: &str, address: &str) -> Result<i64, Ap
         match outcome {
             Ok(attempt) => return Ok(attempt),
             Err(throttle::Wait::Locked(retry_after_secs)) => {
-                return Err(AppError::RateLimited { retry_after_secs })
+                crate::metrics::throttled("login");
+                return Err(AppError::RateLimited { retry_after_secs });
             }
             Err(throttle::Wait::Busy) if started.elapsed() >= throttle::BUSY_WAIT => {
+                crate::metrics::throttled("login");
                 return Err(AppError::RateLimited {
                     retry_after_secs: 1,
-                })
+                });
             }
             Err(throttle::Wait::Busy) => actix_web::rt::time::sleep(throttle::BUSY_POLL).await,
         }
@@ -71,6 +73,7 @@ pub async fn sign_in(
     }
     let username = username.trim().to_lowercase();
     if username.is_empty() {
+        crate::metrics::login_failed();
         return Err(AppError::InvalidCredentials);
     }
     let attempt = begin_attempt(db, &username, address).await?;
@@ -126,7 +129,10 @@ pub async fn sign_in(
         .map(Some)
     })
     .await?
-    .ok_or(AppError::InvalidCredentials)
+    .ok_or_else(|| {
+        crate::metrics::login_failed();
+        AppError::InvalidCredentials
+    })
 }
 
 /// Exchanges a refresh token for a new pair; the old one stops working, and presenting it again

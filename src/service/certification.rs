@@ -136,6 +136,13 @@ pub fn finalize_cohort(
     })
 }
 
+/// Records the PDF digest of every certificate that has none: after a crash between an
+/// issuance's commit and its digests (`cascade serve` runs it once at start). The number recorded.
+pub async fn record_missing_digests(db: &Db, issuer: Issuer) -> Result<usize, AppError> {
+    db.run(move |conn| issuance::record_missing_digests(conn, &issuer))
+        .await
+}
+
 /// Rule 3 and 4: evaluates every enrolment of a cohort the caller manages in one transaction and
 /// issues the certificates earned; idempotent, and safe when called twice at once (the cohort
 /// row is locked, and a completed cohort changes nothing).
@@ -152,6 +159,7 @@ pub async fn finalize(
             let cohort = rows::cohort_for_update(conn, id)?;
             finalize_cohort(conn, &issuer, actor, cohort, today)
         })?;
+        crate::metrics::certificates_issued(done.issued.len());
         // after commit, holding no lock: the PDFs' digests, rendered on every core, and the answer
         issuance::store_digests(conn, &issuer, &done.issued);
         Ok(FinalizeReport {

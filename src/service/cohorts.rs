@@ -251,14 +251,10 @@ pub async fn create_cohort(
         return Err(AppError::NotFound);
     }
     as_actor(db, actor, "create_cohort", move |conn, actor| {
+        // a course id that names no course is a missing resource, as an organisation's is
         let course = rows::course(conn, input.course_id)
             .optional()?
-            .ok_or_else(|| {
-                AppError::validation(
-                    "course_id",
-                    "Không có khóa bồi dưỡng nào có mã định danh này.",
-                )
-            })?;
+            .ok_or(AppError::NotFound)?;
         let organizer = orgs::find(conn, input.organization_id)?;
         check_organizer(course.tier(), OrganizationKind::parse(&organizer.kind))?;
         if !actor.coordinates(organizer.id) {

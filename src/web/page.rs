@@ -221,8 +221,8 @@ impl ResponseError for PageError {
                     message: e.public_message(),
                 };
                 let mut res = HttpResponse::build(status);
-                if let AppError::RateLimited { retry_after_secs } = e {
-                    res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+                if let Some(secs) = e.retry_after_secs() {
+                    res.insert_header((header::RETRY_AFTER, secs.to_string()));
                 }
                 match page.render() {
                     Ok(body) => res.content_type("text/html; charset=utf-8").body(body),

@@ -134,6 +134,8 @@ pub struct TestApp {
     pub database_name: String,
     pub database_url: String,
     pub client: awc::Client,
+    /// The app's certificate issuer (its signing key), for calling the library as the app would.
+    pub issuer: cascade::certificates::Issuer,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
 }
@@ -178,6 +180,7 @@ pub async fn spawn_app_with(
     let mut state = AppState::new(config, db).expect("state");
     // the tests' cohorts run in May 2027; they act as of 1 June 2027
     state.clock = cascade::startup::Clock::Fixed(date(2027, 6, 1));
+    let issuer = state.issuer();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let app = Application::with_listener(listener, state).expect("build app");
     let port = app.port();
@@ -190,6 +193,7 @@ pub async fn spawn_app_with(
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
+        issuer,
         handle,
         _data_dir: data_dir,
     }

@@ -3,17 +3,21 @@
 mod harness;
 
 mod authorization;
+mod backup;
 mod browser;
 mod certificates;
+mod conformance;
 mod foundation;
 mod freshness;
 mod identity;
+mod import_properties;
 mod large_cohorts;
 mod pages;
 mod privacy_national_id;
 mod privacy_reads;
 mod privacy_retention;
 mod races;
+mod reliability;
 mod reports;
 mod security;
 mod training;

@@ -241,6 +241,7 @@ pub async fn reissue(
                 today,
             )
         })?;
+        crate::metrics::certificates_issued(1);
         issuance::store_digests(conn, &issuer, &[new_id]);
         views(conn, &[new_id], today, &viewing.public_url)?
             .pop()
