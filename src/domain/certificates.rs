@@ -201,7 +201,7 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn claims() -> CertificateClaims {
+    pub(super) fn claims() -> CertificateClaims {
         CertificateClaims {
             v: 1,
             certificate_id: Uuid::nil(),
@@ -322,13 +322,7 @@ mod proptests {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
+    use crate::domain::proptest_config as config;
 
     /// A code as issued: 20 bytes in base32, 32 characters.
     fn code() -> impl Strategy<Value = String> {
@@ -359,37 +353,19 @@ mod proptests {
         SigningKey::from_bytes(&[7u8; 32])
     }
 
+    /// The unit tests' certificate, with the code and the holder's name a property chose.
     fn claims(code: String, holder_name: String) -> CertificateClaims {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
         CertificateClaims {
-            v: 1,
             certificate_id: Uuid::from_u128(42),
-            serial: format_serial(42, 2027, "BHXH-HN"),
             verification_code: code,
             tier: Tier::MasterTrainer,
             holder_name,
-            holder_birth_date: Some(d(1985, 4, 12)),
-            holder_workplace: "Bảo hiểm xã hội Thành phố Hà Nội".into(),
-            course_title: "Bồi dưỡng báo cáo viên về BHXH".into(),
-            curriculum_version: "Luật BHXH 2024".into(),
-            cohort_starts_on: d(2027, 5, 10),
-            cohort_ends_on: d(2027, 5, 11),
-            cohort_location: "Hà Nội".into(),
-            issuer_code: "BHXH-HN".into(),
-            issuer_name: "Bảo hiểm xã hội Thành phố Hà Nội".into(),
-            issuer_parent_name: Some("Bảo hiểm xã hội Việt Nam".into()),
-            place: "Hà Nội".into(),
-            signer_name: "Trần Văn Ký".into(),
-            signer_title: "GIÁM ĐỐC".into(),
-            issued_on: d(2027, 5, 11),
-            valid_until: d(2029, 5, 11),
-            lineage: vec![],
-            supersedes: None,
+            ..super::tests::claims()
         }
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(config(512))]
 
         #[test]
         fn an_issued_code_normalises_to_itself_and_back_from_its_printed_groups(code in code()) {
@@ -440,7 +416,7 @@ mod proptests {
 
     // signing and verifying cost milliseconds in a dev build: fewer cases
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 128, ..config() })]
+        #![proptest_config(config(128))]
 
         #[test]
         fn a_flipped_bit_in_the_claims_never_verifies(

@@ -12,3 +12,14 @@ pub mod retirement;
 pub mod text;
 pub mod training;
 pub mod user_import;
+
+/// How the property tests of the rules run: `cases` generated inputs, and no file of past
+/// failures written into the source tree.
+#[cfg(test)]
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

@@ -587,13 +587,7 @@ mod proptests {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
+    use crate::domain::proptest_config as config;
 
     /// A CCCD built from the rule for a birth date: province 001–096, the century-and-sex digit
     /// (0/1 for 1900–1999, 2/3 for 2000–2099), the two last digits of the year, six of sequence.
@@ -615,7 +609,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(config(512))]
 
         #[test]
         fn a_cccd_built_from_the_rule_is_accepted_with_or_without_its_birth_date(

@@ -346,13 +346,7 @@ mod proptests {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
     }
 
-    fn config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
+    use crate::domain::proptest_config as config;
 
     /// What any result must look like: something is always said, every error names a line of
     /// the file and a sentence, and the parsed rows come in file order, after the header.

@@ -85,11 +85,7 @@ fn audit(
     id: Uuid,
     details: serde_json::Value,
 ) -> QueryResult<()> {
-    AuditEvent::new(actor.id, action, object)
-        .object(id)
-        .from_address(&actor.address)
-        .details(details)
-        .record(conn)
+    event(actor, action, object, id, details).record(conn)
 }
 
 /// As [`audit`], for an event about a person's own record (their enrolment, their marks): the
@@ -103,10 +99,21 @@ fn audit_about(
     person: Uuid,
     details: serde_json::Value,
 ) -> QueryResult<()> {
+    event(actor, action, object, id, details)
+        .subject(person)
+        .record(conn)
+}
+
+/// The audit event of an actor's action on an object, from the actor's address.
+fn event<'a>(
+    actor: &'a Actor,
+    action: &'a str,
+    object: &'a str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> AuditEvent<'a> {
     AuditEvent::new(actor.id, action, object)
         .object(id)
-        .subject(person)
         .from_address(&actor.address)
         .details(details)
-        .record(conn)
 }

@@ -259,28 +259,6 @@ pub struct MyProfile {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MyCohort {
-    pub id: Uuid,
-    pub title: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub location: String,
-    pub mode: String,
-    pub status: String,
-    /// The organising organisation's name.
-    pub organizer: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MyCourse {
-    pub id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub tier: String,
-    pub curriculum_version: String,
-}
-
 /// One session of a cohort and the caller's attendance at it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MySession {
@@ -296,8 +274,8 @@ pub struct MySession {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MyEnrollment {
     pub id: Uuid,
-    pub cohort: MyCohort,
-    pub course: MyCourse,
+    pub cohort: held::CohortPart,
+    pub course: held::CoursePart,
     /// enrolled, withdrawn, completed or failed
     pub status: String,
     pub enrolled_at: DateTime<Utc>,
@@ -435,23 +413,8 @@ fn gather(
             });
             MyEnrollment {
                 id: e.id,
-                cohort: MyCohort {
-                    id: e.cohort.id,
-                    title: e.cohort.title,
-                    starts_on: e.cohort.starts_on,
-                    ends_on: e.cohort.ends_on,
-                    location: e.cohort.location,
-                    mode: e.cohort.mode,
-                    status: e.cohort.status,
-                    organizer: e.cohort.organizer,
-                },
-                course: MyCourse {
-                    id: e.course.id,
-                    code: e.course.code,
-                    title: e.course.title,
-                    tier: e.course.tier,
-                    curriculum_version: e.course.curriculum_version,
-                },
+                cohort: e.cohort,
+                course: e.course,
                 status: e.status,
                 enrolled_at: e.enrolled_at,
                 attendance_percent,

@@ -35,19 +35,13 @@ pub const USERNAME_RETIRED: &str =
 pub const RETIRED_UNCHANGEABLE: &str =
     "Người này đã rút khỏi hệ thống: thông tin của họ không thể thay đổi nữa.";
 
-/// The keyed hash a retired username is kept as: see [`DataKey::retired_username_index`] (a
-/// key of its own that survives `cascade rotate-data-key`).
-pub fn username_index(key: &DataKey, username: &str) -> Vec<u8> {
-    key.retired_username_index(username)
-}
-
 /// Did a retired person once have this username? User creation and import refuse it (409).
 pub fn username_retired(
     conn: &mut PgConnection,
     key: &DataKey,
     username: &str,
 ) -> QueryResult<bool> {
-    rows::username_was_retired(conn, &username_index(key, username))
+    rows::username_was_retired(conn, &key.retired_username_index(username))
 }
 
 /// Why an import line naming `username` may not be written: a new person asking for a retired
@@ -136,7 +130,7 @@ pub async fn retire_person(
                 return Err(AppError::conflict(ALREADY_RETIRED));
             }
             let now = Utc::now();
-            rows::remember_username(conn, &username_index(&key, &row.username), now)?;
+            rows::remember_username(conn, &key.retired_username_index(&row.username), now)?;
             let short = tombstone_username(id);
             let tombstone = if rows::username_in_use(conn, &short)? {
                 long_tombstone_username(id)

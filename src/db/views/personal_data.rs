@@ -58,7 +58,9 @@ pub struct EnrollmentRow {
     pub course: CoursePart,
 }
 
-#[derive(Debug, Clone, Queryable)]
+// An enrolment's cohort as the person's data shows it (its JSON and schema are `MyCohort`'s).
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = MyCohort)]
 pub struct CohortPart {
     pub id: Uuid,
     pub title: String,
@@ -67,10 +69,13 @@ pub struct CohortPart {
     pub location: String,
     pub mode: String,
     pub status: String,
+    /// The organising organisation's name.
     pub organizer: String,
 }
 
-#[derive(Debug, Clone, Queryable)]
+// An enrolment's course as the person's data shows it (its JSON and schema are `MyCourse`'s).
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = MyCourse)]
 pub struct CoursePart {
     pub id: Uuid,
     pub code: String,
