@@ -24,6 +24,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    campaigns (id) {
+        id -> Uuid,
+        name -> Text,
+        organization_id -> Uuid,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     certificate_counters (issuer_id, year) {
         issuer_id -> Uuid,
         year -> Int4,
@@ -73,6 +85,7 @@ diesel::table! {
         kid -> Text,
         pdf_sha256 -> Nullable<Bytea>,
         created_at -> Timestamptz,
+        ended_on -> Nullable<Date>,
     }
 }
 
@@ -100,6 +113,7 @@ diesel::table! {
         finalized_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        campaign_id -> Nullable<Uuid>,
     }
 }
 
@@ -160,6 +174,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_targets (organization_id, year) {
+        organization_id -> Uuid,
+        year -> Int4,
+        master_trainers -> Int4,
+        propagandists -> Int4,
+        updated_by -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     organizations (id) {
         id -> Uuid,
         code -> Text,
@@ -171,6 +196,38 @@ diesel::table! {
         signer_title -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outreach_entries (id) {
+        id -> Uuid,
+        author_id -> Uuid,
+        organization_id -> Uuid,
+        held_on -> Date,
+        province_code -> Text,
+        commune -> Nullable<Text>,
+        form -> Text,
+        audience -> Int4,
+        employers_reached -> Nullable<Int4>,
+        campaign_id -> Nullable<Uuid>,
+        note -> Nullable<Text>,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outreach_revisions (id) {
+        id -> Int8,
+        entry_id -> Uuid,
+        version -> Int4,
+        revised_at -> Timestamptz,
+        revised_by -> Nullable<Uuid>,
+        previous -> Jsonb,
     }
 }
 
@@ -257,6 +314,8 @@ diesel::table! {
 diesel::joinable!(attendance -> enrollments (enrollment_id));
 diesel::joinable!(attendance -> sessions (session_id));
 diesel::joinable!(audit_events -> users (actor_id));
+diesel::joinable!(campaigns -> organizations (organization_id));
+diesel::joinable!(campaigns -> users (created_by));
 diesel::joinable!(certificate_counters -> organizations (issuer_id));
 diesel::joinable!(certificates -> cohorts (cohort_id));
 diesel::joinable!(certificates -> courses (course_id));
@@ -266,12 +325,21 @@ diesel::joinable!(certificates -> signing_keys (kid));
 diesel::joinable!(certificates -> users (holder_id));
 diesel::joinable!(cohort_instructors -> cohorts (cohort_id));
 diesel::joinable!(cohort_instructors -> users (user_id));
+diesel::joinable!(cohorts -> campaigns (campaign_id));
 diesel::joinable!(cohorts -> courses (course_id));
 diesel::joinable!(cohorts -> organizations (organization_id));
 diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> users (user_id));
 diesel::joinable!(login_sessions -> users (user_id));
+diesel::joinable!(organization_targets -> organizations (organization_id));
+diesel::joinable!(organization_targets -> users (updated_by));
 diesel::joinable!(organizations -> provinces (province_code));
+diesel::joinable!(outreach_entries -> campaigns (campaign_id));
+diesel::joinable!(outreach_entries -> organizations (organization_id));
+diesel::joinable!(outreach_entries -> provinces (province_code));
+diesel::joinable!(outreach_entries -> users (author_id));
+diesel::joinable!(outreach_revisions -> outreach_entries (entry_id));
+diesel::joinable!(outreach_revisions -> users (revised_by));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> cohorts (cohort_id));
 diesel::joinable!(user_roles -> users (user_id));
@@ -280,6 +348,7 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     attendance,
     audit_events,
+    campaigns,
     certificate_counters,
     certificate_lineage,
     certificates,
@@ -289,8 +358,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     login_failures,
     login_sessions,
+    organization_targets,
     organization_tree_version,
     organizations,
+    outreach_entries,
+    outreach_revisions,
     provinces,
     refresh_tokens,
     retired_usernames,

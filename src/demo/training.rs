@@ -343,6 +343,7 @@ fn corrections(
         &actor,
         ngoc,
         "Hồ sơ đăng ký không đúng đối tượng (demo)",
+        crate::certificates::issuance::today(),
     )?;
     let tuan = holder(conn, "tuan.lv")?;
     let corrected = crate::domain::people::FullName::parse("Lê Văn Tuấn")

@@ -539,6 +539,8 @@ impl TestApp {
             .set((
                 certificates::status.eq("revoked"),
                 certificates::revocation_reason.eq(reason),
+                certificates::revoked_at.eq(chrono::Utc::now()),
+                certificates::ended_on.eq(cascade::certificates::issuance::today()),
             ))
             .execute(&mut self.db())
             .expect("revoke certificate");

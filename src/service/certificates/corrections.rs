@@ -36,6 +36,7 @@ pub fn revoke_certificate(
     actor: &Actor,
     id: Uuid,
     reason: &str,
+    today: NaiveDate,
 ) -> Result<(), AppError> {
     let row = reach_certificate(conn, actor, id)?;
     require_issuer_coordinator(actor, &row)?;
@@ -49,6 +50,8 @@ pub fn revoke_certificate(
         certificates::status.eq("revoked"),
         certificates::revocation_reason.eq(reason),
         certificates::revoked_at.eq(Utc::now()),
+        // it counted as valid until yesterday: reports "as of" an earlier day still count it
+        certificates::ended_on.eq(today),
     ))
     .execute(conn)?;
     if updated == 0 {
@@ -141,7 +144,10 @@ pub fn reissue_certificate(
             .execute(conn)?;
     }
     diesel::update(certificates::table.find(id))
-        .set(certificates::status.eq("superseded"))
+        .set((
+            certificates::status.eq("superseded"),
+            certificates::ended_on.eq(today),
+        ))
         .execute(conn)?;
     let new_ids = issuance::issue(
         conn,
@@ -187,7 +193,7 @@ pub async fn revoke(
         .map_err(|e| AppError::Validation(vec![e]))?;
     as_actor(db, actor, "revoke_certificate", move |conn, actor| {
         conn.transaction(|conn| {
-            revoke_certificate(conn, actor, id, &reason)?;
+            revoke_certificate(conn, actor, id, &reason, viewing.today)?;
             views(conn, &[id], viewing.today, &viewing.public_url)?
                 .pop()
                 .ok_or(AppError::NotFound)

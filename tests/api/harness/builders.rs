@@ -164,7 +164,10 @@ impl CertificateBuilder {
             Status::Revoked(reason) => app.revoke_in_database(id, &reason),
             Status::Superseded => {
                 diesel::update(certificates::table.find(id))
-                    .set(certificates::status.eq("superseded"))
+                    .set((
+                        certificates::status.eq("superseded"),
+                        certificates::ended_on.eq(cascade::certificates::issuance::today()),
+                    ))
                     .execute(&mut conn)
                     .expect("supersede certificate");
             }
