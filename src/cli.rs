@@ -1,5 +1,5 @@
 //! The commands of `cascade --help`: serve, migrate, create-admin, seed-demo, verify,
-//! import-users, purge, rotate-data-key, backup, restore.
+//! import-users, purge, rotate-data-key, backup, restore, seed-scale.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -28,6 +28,10 @@ pub enum Command {
         /// Load the demo data (as `seed-demo` does) before serving.
         #[arg(long)]
         demo: bool,
+        /// Do not render the PDFs of certificates without a recorded digest at start (a data
+        /// set from `seed-scale` has a million; their digests are recorded at first download).
+        #[arg(long)]
+        skip_digest_backfill: bool,
     },
     /// Apply migrations and the reference data, then exit.
     Migrate,
@@ -43,6 +47,30 @@ pub enum Command {
     },
     /// Load demo people, courses and cohorts for a newcomer to click through; prints the logins.
     SeedDemo,
+    /// Load a believable national data set of N people (units, master trainers, cohorts over
+    /// three years, enrolments, certificates, outreach, targets) fast, for reports and load
+    /// tests; refuses a database that already holds people unless --force.
+    SeedScale {
+        /// How many people.
+        #[arg(long)]
+        people: u64,
+        /// The same seed gives the same data set.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The database to fill (default: DATABASE_URL, or the private cluster).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Password of the administrator `quantri.quymo` and the branch coordinators
+        /// `dieuphoi.quymo.<province>` (default: a random one, printed once).
+        #[arg(long)]
+        password: Option<String>,
+        /// The day the data set is seeded as of, YYYY-MM-DD (default: today in Vietnam).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Seed even though the database already holds people.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check a certificate PDF offline: its embedded claims and their Ed25519 signature.
     /// Exit status 0 only when the certificate is genuine and not expired.
     Verify {
@@ -63,6 +91,9 @@ pub enum Command {
     /// Delete the login attempts, read-audit events and ended login sessions past their retention
     /// periods (CASCADE_RETAIN_*_DAYS); `serve` does this once a day by itself.
     Purge,
+    /// Recompute the reports' summaries (coverage and outreach) from the base tables, in one
+    /// transaction: after loading data around the service, or to check them.
+    RebuildSummaries,
     /// Write one backup file (mode 0600): a pg_dump of the database, the certificate signing key
     /// and the data key, and a manifest with the SHA-256 of each part.
     Backup {
@@ -93,7 +124,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     match cli.command {
         Command::Verify { file, keys } => verify_file(&config, &file, keys.as_deref()),
-        Command::Serve { demo } => serve(config, demo),
+        Command::Serve {
+            demo,
+            skip_digest_backfill,
+        } => serve(config, demo, !skip_digest_backfill),
         Command::Migrate => with_database(&config, |url| {
             let n = db::migrate(url)?;
             open_data_key(&config, url)?;
@@ -149,6 +183,23 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             Ok(if failed { ExitCode::from(1) } else { code })
         }
+        Command::RebuildSummaries => with_database(&config, |url| {
+            use diesel::Connection;
+            db::migrate(url)?;
+            let mut conn = diesel::PgConnection::establish(url)
+                .map_err(|e| format!("cannot connect to the database: {e}"))?;
+            let started = std::time::Instant::now();
+            let done = crate::service::reports::rebuild_summaries(&mut conn)
+                .map_err(|e| format!("rebuilding the report summaries failed: {e}"))?;
+            println!(
+                "Đã tính lại số liệu tổng hợp của báo cáo: {} khoảng hiệu lực, hết hạn và hoàn thành; \
+                 {} dòng tuyên truyền theo người và tháng ({:.1} giây).",
+                done.coverage_contributions,
+                done.outreach_authors,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }),
         Command::Purge => with_database(&config, |url| {
             db::migrate(url)?;
             let report = purge(url, &config)?;
@@ -207,6 +258,35 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(())
         }),
+        Command::SeedScale {
+            people,
+            seed,
+            database_url,
+            password,
+            today,
+            force,
+        } => {
+            let mut config = config;
+            if database_url.is_some() {
+                config.database_url = database_url;
+            }
+            with_database(&config, |url| {
+                db::migrate(url)?;
+                open_data_key(&config, url)?;
+                let issuer = crate::certificates::Issuer::from_config(&config)?;
+                let options = crate::seed_scale::Options {
+                    people,
+                    seed,
+                    today: today.unwrap_or_else(crate::certificates::issuance::today),
+                    password,
+                    force,
+                    progress: true,
+                };
+                let report = crate::seed_scale::run(url, &issuer, &options)?;
+                crate::seed_scale::print_report(&report);
+                Ok(())
+            })
+        }
         Command::SeedDemo => with_database(&config, |url| {
             db::migrate(url)?;
             let key = open_data_key(&config, url)?;
@@ -253,15 +333,15 @@ fn with_database(
     result.map(|_| ExitCode::SUCCESS)
 }
 
-fn serve(config: Config, demo: bool) -> Result<ExitCode, String> {
+fn serve(config: Config, demo: bool, digest_backfill: bool) -> Result<ExitCode, String> {
     let database = Database::open(&config)?;
-    let result = serve_on(config, &database.url, demo);
+    let result = serve_on(config, &database.url, demo, digest_backfill);
     // the private cluster stops after the server has drained its requests
     database.close();
     result.map(|_| ExitCode::SUCCESS)
 }
 
-fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
+fn serve_on(config: Config, url: &str, demo: bool, digest_backfill: bool) -> Result<(), String> {
     let applied = db::migrate(url)?;
     tracing::info!(applied, "database migrated");
     if demo {
@@ -279,7 +359,9 @@ fn serve_on(config: Config, url: &str, demo: bool) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(state).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         crate::startup::spawn_daily_purge(purge_db, retention);
-        crate::startup::spawn_digest_backfill(digest_db, issuer);
+        if digest_backfill {
+            crate::startup::spawn_digest_backfill(digest_db, issuer);
+        }
         tracing::info!(%bind, %public_url, "Cascade is serving; Ctrl-C stops it");
         app.run_until_stopped()
             .await

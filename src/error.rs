@@ -57,11 +57,15 @@ error_codes! {
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",
     // 422: well-formed, but breaks a domain rule
+    /// The campaign is not one of the organisation's (or above it), or its dates miss the day.
+    CampaignNotApplicable = "campaign_not_applicable",
     CertificateDoesNotFit = "certificate_does_not_fit",
     CourseSuperseded = "course_superseded",
     InactivePerson = "inactive_person",
     Ineligible = "ineligible",
     InstructorNotCertified = "instructor_not_certified",
+    /// Recording outreach needs a valid propagandist or master-trainer certificate today.
+    NotCertified = "not_certified",
     SignerMissing = "signer_missing",
     WrongTierOrganizer = "wrong_tier_organizer",
     // 429, 503, 500

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod reports;
 pub mod secrets;
+pub mod seed_scale;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -147,6 +147,7 @@ impl Application {
 
     pub fn with_listener(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
+        ensure_may_campaign(&state);
         let state = web::Data::new(state);
         let draining = web::Data::new(Draining::default());
         let draining_flag = draining.clone();
@@ -219,6 +220,22 @@ impl Application {
             handle.stop(true).await;
         });
         self.server.await
+    }
+}
+
+/// Makes sure the national May campaign of the current year exists (one idempotent statement);
+/// a failure is logged, never fatal: the campaign can still be added by hand.
+fn ensure_may_campaign(state: &AppState) {
+    use chrono::Datelike;
+    let year = state.today().year();
+    let added = state
+        .db
+        .get()
+        .and_then(|mut conn| crate::service::campaigns::ensure_may_campaign(&mut conn, year));
+    match added {
+        Ok(0) => {}
+        Ok(_) => tracing::info!(year, "the national May campaign was added"),
+        Err(e) => tracing::warn!(error = %e, year, "cannot make sure of the May campaign"),
     }
 }
 

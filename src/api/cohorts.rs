@@ -40,6 +40,12 @@ pub struct CreateCohort {
     #[serde(deserialize_with = "crate::api::whole::i32")]
     #[schema(minimum = 1, maximum = 10_000)]
     pub capacity: i32,
+    /// The campaign the cohort belongs to: one of the organiser's or of an organisation above
+    /// it (or a national one), overlapping the cohort's days; 422 `campaign_not_applicable`
+    /// otherwise.
+    pub campaign_id: Option<Uuid>,
+    /// Earlier releases' way to name the campaign: its name, among the campaigns the organiser
+    /// may use (422 `campaign_not_applicable` when none has it). `campaign_id` wins.
     #[schema(max_length = 100)]
     pub campaign: Option<String>,
 }
@@ -57,9 +63,19 @@ pub struct UpdateCohort {
     #[serde(default, deserialize_with = "crate::api::whole::option_i32")]
     #[schema(minimum = 1, maximum = 10_000)]
     pub capacity: Option<i32>,
+    /// Another campaign (checked as on creation), or `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub campaign_id: Option<Option<Uuid>>,
+    /// A campaign by name, as earlier releases took it (empty: none).
     #[schema(max_length = 100)]
     pub campaign: Option<String>,
     pub status: Option<String>,
+}
+
+/// A field that may be sent as `null` (`Some(None)`), unlike one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -110,6 +126,7 @@ impl From<CreateCohort> for CohortInput {
             location: b.location,
             mode: b.mode,
             capacity: b.capacity,
+            campaign_id: b.campaign_id,
             campaign: b.campaign,
         }
     }
@@ -124,6 +141,7 @@ impl From<UpdateCohort> for CohortChanges {
             location: b.location,
             mode: b.mode,
             capacity: b.capacity,
+            campaign_id: b.campaign_id,
             campaign: b.campaign,
             status: b.status,
         }

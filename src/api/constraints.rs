@@ -19,6 +19,7 @@ const KINDS: &[&str] = &["state_agency", "implementing_agency", "branch", "unit"
 const COHORT_STATUSES: &[&str] = &["planned", "open", "in_progress", "completed", "cancelled"];
 const CERTIFICATE_STATUSES: &[&str] = &["valid", "expired", "revoked", "superseded"];
 const REPORT_FORMATS: &[&str] = &["json", "csv", "xlsx"];
+const OUTREACH_STATUSES: &[&str] = &["recorded", "rejected"];
 
 /// What a field must match.
 enum Rule {
@@ -45,6 +46,9 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "UpdateOrganization",
     "CreateCourse",
     "CreateCohort",
+    "CreateOutreach",
+    "UpdateOutreach",
+    "CreateCampaign",
     "UpdateCohort",
     "CreateSession",
     "RevokeBody",
@@ -161,7 +165,7 @@ fn rule(schema: &str, field: &str) -> Option<Rule> {
         (_, "kind") => choice(KINDS),
         ("UpdateCohort" | "cohorts_list", "status") => choice(COHORT_STATUSES),
         ("certificates_list", "status") => choice(CERTIFICATE_STATUSES),
-        ("reports_coverage", "format") => choice(REPORT_FORMATS),
+        ("reports_coverage" | "reports_outreach", "format") => choice(REPORT_FORMATS),
         ("CreateUser", "username") => Some(Rule::Pattern("^[a-z0-9][a-z0-9._-]{2,63}$".into())),
         // an empty CCCD, birth date or e-mail is read as none
         (_, "national_id") => Some(Rule::Pattern(
@@ -188,8 +192,9 @@ fn rule(schema: &str, field: &str) -> Option<Rule> {
         ("CreateOrganization", "province") => Some(Rule::Pattern("^[0-9]{2}$".into())),
         (_, "full_name") => text(Name, true),
         ("CreateOrganization" | "UpdateOrganization", "name") => text(Printed, true),
+        ("CreateCampaign", "name") => text(Plain, true),
         (_, "starts_on" | "ends_on" | "issued_from" | "issued_to" | "as_of")
-        | ("cohorts_list", "from" | "to") => Some(Rule::Pattern(DATE.into())),
+        | ("cohorts_list" | "reports_outreach", "from" | "to") => Some(Rule::Pattern(DATE.into())),
         // the audit trail reads an empty bound as none
         ("privacy_list", "from" | "to") => {
             Some(Rule::Pattern(format!("^({})?$", &DATE[1..DATE.len() - 1])))
@@ -204,6 +209,20 @@ fn rule(schema: &str, field: &str) -> Option<Rule> {
         (_, "title" | "topic") | ("RevokeBody" | "RetireBody", "reason") => text(Plain, true),
         // an action's name: certificate_downloaded, user_created, ...
         ("privacy_list", "action") => Some(Rule::Pattern("^[a-z_]*$".into())),
+        ("CreateOutreach" | "UpdateOutreach", "commune" | "note") => text(Plain, false),
+        ("CreateOutreach" | "UpdateOutreach", "province_code") => {
+            Some(Rule::Pattern("^[0-9]{2}$".into()))
+        }
+        ("CreateOutreach" | "UpdateOutreach" | "outreach_list", "form") => Some(Rule::Choice(
+            crate::domain::outreach::OutreachForm::ALL
+                .iter()
+                .map(|f| f.as_str())
+                .collect(),
+        )),
+        ("UpdateOutreach", "status") => choice(&["rejected"]),
+        ("outreach_list", "status") => choice(OUTREACH_STATUSES),
+        ("UpdateOutreach", "reason") => text(Plain, true),
+        (_, "held_on") | ("outreach_list", "from" | "to") => Some(Rule::Pattern(DATE.into())),
         (_, "campaign" | "q") => text(Plain, false),
         _ => None,
     }

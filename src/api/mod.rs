@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, the health probes and the OpenAPI document.
 
 pub mod auth;
+pub mod campaigns;
 pub mod certificates;
 pub mod cohorts;
 pub mod constraints;
@@ -8,9 +9,11 @@ pub mod courses;
 pub mod health;
 pub mod marks;
 pub mod organizations;
+pub mod outreach;
 pub mod privacy;
 pub mod reports;
 pub mod retirement;
+pub mod targets;
 pub mod users;
 pub mod whole;
 
@@ -54,6 +57,11 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         organizations::get,
         organizations::create,
         organizations::update,
+        targets::list,
+        targets::set,
+        campaigns::list,
+        campaigns::get,
+        campaigns::create,
         users::create,
         users::list,
         users::get,
@@ -87,7 +95,13 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         certificates::verify,
         certificates::keys,
         certificates::downstream,
+        outreach::create,
+        outreach::list,
+        outreach::get,
+        outreach::update,
+        outreach::import,
         reports::coverage,
+        reports::outreach,
         privacy::list,
         privacy::my_data
     ),
@@ -389,6 +403,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(users::records)
                 .service(users::reveal_national_id)
                 .service(retirement::retire)
+                .service(targets::list)
+                .service(targets::set)
+                .service(campaigns::list)
+                .service(campaigns::get)
+                .service(campaigns::create)
                 .service(courses::create)
                 .service(courses::list)
                 .service(courses::get)
@@ -419,7 +438,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(certificates::verify)
                 .service(certificates::keys)
                 .service(certificates::downstream)
+                .service(
+                    web::resource("/outreach/import")
+                        .app_data(web::PayloadConfig::new(outreach::CSV_LIMIT))
+                        .route(web::post().to(outreach::import)),
+                )
+                .service(outreach::create)
+                .service(outreach::list)
+                .service(outreach::get)
+                .service(outreach::update)
                 .service(reports::coverage)
+                .service(reports::outreach)
                 .service(privacy::list),
         );
 }

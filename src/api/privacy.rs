@@ -59,8 +59,8 @@ pub async fn list(
 }
 
 /// Everything Cascade holds about the caller: profile (the CCCD in full), enrolments with
-/// attendance per session, marks and outcome, certificates, outreach (always empty until
-/// outreach is recorded: issue 12), and the newest 1,000 audit events about the caller or by
+/// attendance per session, marks and outcome, certificates, the outreach activities they
+/// recorded (each with its history), and the newest 1,000 audit events about the caller or by
 /// them, with their total. Exports of many people are recorded as one event about no one in
 /// particular, so they do not appear here; exports limited to the caller do.
 #[utoipa::path(get, operation_id = "privacy_my_data", tag = "privacy", path = "/api/v1/me/data",

@@ -313,6 +313,8 @@ pub fn issue(
         .flat_map(|id| lineage_claims.iter().map(|l| (*id, l.certificate_id)))
         .collect();
     rows::insert_lineage(conn, &links)?;
+    // the holders' coverage (and completions, set by finalising before this) in this transaction
+    crate::db::coverage_summary::holders_changed(conn, &holder_ids)?;
     Ok(issued)
 }
 

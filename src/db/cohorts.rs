@@ -19,7 +19,7 @@ pub struct NewCohort<'a> {
     pub location: &'a str,
     pub mode: &'a str,
     pub capacity: i32,
-    pub campaign: Option<&'a str>,
+    pub campaign_id: Option<Uuid>,
 }
 
 pub fn insert(conn: &mut PgConnection, new: &NewCohort<'_>) -> QueryResult<CohortRow> {
@@ -33,7 +33,7 @@ pub fn insert(conn: &mut PgConnection, new: &NewCohort<'_>) -> QueryResult<Cohor
             cohorts::location.eq(new.location),
             cohorts::mode.eq(new.mode),
             cohorts::capacity.eq(new.capacity),
-            cohorts::campaign.eq(new.campaign),
+            cohorts::campaign_id.eq(new.campaign_id),
         ))
         .returning(CohortRow::as_returning())
         .get_result(conn)
@@ -47,7 +47,7 @@ pub struct CohortUpdate<'a> {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub capacity: i32,
-    pub campaign: Option<&'a str>,
+    pub campaign_id: Option<Uuid>,
     pub status: CohortStatus,
 }
 
@@ -60,7 +60,7 @@ pub fn update(conn: &mut PgConnection, id: Uuid, to: &CohortUpdate<'_>) -> Query
             cohorts::starts_on.eq(to.starts_on),
             cohorts::ends_on.eq(to.ends_on),
             cohorts::capacity.eq(to.capacity),
-            cohorts::campaign.eq(to.campaign),
+            cohorts::campaign_id.eq(to.campaign_id),
             cohorts::status.eq(to.status.as_str()),
             cohorts::updated_at.eq(Utc::now()),
         ))

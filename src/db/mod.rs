@@ -3,11 +3,14 @@
 
 pub mod audit;
 pub mod breaker;
+pub mod campaigns;
 pub mod certificates;
 pub mod cluster;
 pub mod cohorts;
+pub mod coverage_summary;
 pub mod enrollments;
 pub mod organizations;
+pub mod outreach;
 pub mod outreach_summary;
 pub mod reads;
 pub mod retention;
@@ -374,7 +377,17 @@ pub fn migrate_connection(conn: &mut PgConnection) -> Result<usize, String> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
         .map_err(|e| format!("migration failed: {e}"))?;
-    Ok(applied.len())
+    let (count, summaries_new) = (
+        applied.len(),
+        applied.iter().any(|v| v.to_string() == "20261129000012"),
+    );
+    drop(applied);
+    // the reports' summaries start from what the tables already hold
+    if summaries_new {
+        crate::reports::summaries::rebuild(conn)
+            .map_err(|e| format!("filling the report summaries failed: {e}"))?;
+    }
+    Ok(count)
 }
 
 /// The database the service uses: the configured `DATABASE_URL`, or a private cluster it runs

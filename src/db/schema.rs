@@ -108,7 +108,6 @@ diesel::table! {
         location -> Text,
         mode -> Text,
         capacity -> Int4,
-        campaign -> Nullable<Text>,
         status -> Text,
         finalized_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,

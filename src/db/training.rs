@@ -46,10 +46,11 @@ pub struct CohortRow {
     pub location: String,
     pub mode: String,
     pub capacity: i32,
-    pub campaign: Option<String>,
     pub status: String,
     pub finalized_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The campaign the cohort belongs to, if any.
+    pub campaign_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -137,7 +138,8 @@ pub fn supersede_course(conn: &mut PgConnection, old_id: Uuid, new_id: Uuid) -> 
             courses::updated_at.eq(Utc::now()),
         ))
         .execute(conn)?;
-    Ok(())
+    // its holders now need a refresher: the coverage summary, in this transaction
+    super::coverage_summary::course_superseded(conn, old_id)
 }
 
 pub fn cohort(conn: &mut PgConnection, id: Uuid) -> QueryResult<CohortRow> {

@@ -1,7 +1,7 @@
 //! The demo's training chain: courses of both tiers (one superseded), and cohorts in every
 //! state — finished, running, open and planned — with sessions, attendance and scores.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -128,6 +128,10 @@ pub fn seed_cohort(
     let starts_on = today + Duration::days(d.starts_in_days);
     let ends_on = starts_on + Duration::days(d.days - 1);
     let course = course_id(conn, d.course)?;
+    let campaign = match d.campaign {
+        Some(name) => Some(campaign_id(conn, name, organizer.id, starts_on, ends_on)?),
+        None => None,
+    };
     let id: Uuid = diesel::insert_into(cohorts::table)
         .values((
             cohorts::course_id.eq(course),
@@ -138,7 +142,7 @@ pub fn seed_cohort(
             cohorts::location.eq(d.location),
             cohorts::mode.eq("in_person"),
             cohorts::capacity.eq(40),
-            cohorts::campaign.eq(d.campaign),
+            cohorts::campaign_id.eq(campaign),
             cohorts::status.eq(if d.finalize { "in_progress" } else { d.status }),
         ))
         .returning(cohorts::id)
@@ -307,9 +311,39 @@ pub fn store_missing_digests(conn: &mut PgConnection, issuer: &Issuer) -> Result
     Ok(())
 }
 
+/// The organiser's campaign of this name, added (spanning the cohort's days) when missing.
+fn campaign_id(
+    conn: &mut PgConnection,
+    name: &str,
+    organizer: Uuid,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+) -> Result<Uuid, AppError> {
+    use crate::db::schema::campaigns;
+    diesel::insert_into(campaigns::table)
+        .values((
+            campaigns::name.eq(name),
+            campaigns::organization_id.eq(organizer),
+            campaigns::starts_on.eq(starts_on),
+            campaigns::ends_on.eq(ends_on),
+        ))
+        .on_conflict((campaigns::organization_id, campaigns::name))
+        .do_nothing()
+        .execute(conn)?;
+    Ok(campaigns::table
+        .filter(campaigns::organization_id.eq(organizer))
+        .filter(campaigns::name.eq(name))
+        .select(campaigns::id)
+        .first(conn)?)
+}
+
 pub fn seed(conn: &mut PgConnection, key: &DataKey, issuer: &Issuer) -> Result<(), AppError> {
     seed_courses(conn)?;
     let today = Utc::now().with_timezone(&vietnam_time()).date_naive();
+    // the national May campaign of this year and the next, as `serve` makes sure of
+    for year in [today.year(), today.year() + 1] {
+        crate::service::campaigns::ensure_may_campaign(conn, year)?;
+    }
     for c in COHORTS {
         let (id, created) = seed_cohort(conn, issuer, today, c)?;
         if created && c.organizer == "BHXH-HN" && c.finalize {

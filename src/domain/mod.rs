@@ -1,14 +1,19 @@
 //! The rules of the training chain as plain types and functions: no HTTP, no SQL.
 pub mod access;
 pub mod audit;
+pub mod campaigns;
 pub mod certificates;
 pub mod labels;
 pub mod organizations;
+pub mod outreach;
+pub mod outreach_import;
 pub mod paging;
 pub mod people;
 pub mod privacy;
+pub mod reports;
 pub mod retention;
 pub mod retirement;
+pub mod targets;
 pub mod text;
 pub mod training;
 pub mod user_import;

@@ -104,6 +104,122 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// An uploaded CSV file read the way every import reads one: an optional byte-order mark, a
+/// header row naming the columns in any order (case and surrounding spaces ignored), and each
+/// record with the line of the file it starts on.
+pub(crate) struct CsvUpload<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    columns: HashMap<String, usize>,
+    lines: LineCounter<'a>,
+    read: u64,
+}
+
+/// One record of an upload, its cells found by the header's names.
+pub(crate) struct CsvRecord<'f> {
+    record: csv::StringRecord,
+    columns: &'f HashMap<String, usize>,
+}
+
+impl CsvRecord<'_> {
+    /// The cell of column `name`, trimmed; empty when the column is absent.
+    pub(crate) fn cell(&self, name: &str) -> String {
+        self.columns
+            .get(name)
+            .and_then(|&i| self.record.get(i))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// The cell of column `name`, or `None` when it is empty.
+    pub(crate) fn optional(&self, name: &str) -> Option<String> {
+        Some(self.cell(name)).filter(|v| !v.is_empty())
+    }
+}
+
+impl<'a> CsvUpload<'a> {
+    /// Opens `bytes`, or the problem with its header (line 1): unreadable, or without one of
+    /// the `required` columns.
+    pub(crate) fn open(bytes: &'a [u8], required: &[&str]) -> Result<Self, ImportError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .from_reader(bytes);
+        let header = reader.headers().cloned().map_err(|_| {
+            ImportError::new(
+                1,
+                "Không đọc được dòng tiêu đề (tệp có phải là CSV mã hóa UTF-8 không?).",
+            )
+        })?;
+        let columns: HashMap<String, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_lowercase(), i))
+            .collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !columns.contains_key(*c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ImportError::new(
+                1,
+                format!("Dòng tiêu đề thiếu cột: {}.", missing.join(", ")),
+            ));
+        }
+        Ok(CsvUpload {
+            reader,
+            columns,
+            lines: LineCounter::new(bytes),
+            read: 0,
+        })
+    }
+
+    /// The next record and its line, or the line that could not be read (wrong number of
+    /// cells, not UTF-8); `None` at the end of the file.
+    pub(crate) fn next_record(&mut self) -> Option<Result<(u64, CsvRecord<'_>), ImportError>> {
+        let mut record = csv::StringRecord::new();
+        let fallback = self.read + 2;
+        self.read += 1;
+        match self.reader.read_record(&mut record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = record
+                    .position()
+                    .map_or(fallback, |p| self.lines.line_at(p.byte()));
+                Some(Ok((
+                    line,
+                    CsvRecord {
+                        record,
+                        columns: &self.columns,
+                    },
+                )))
+            }
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(fallback, |p| self.lines.line_at(p.byte()));
+                Some(Err(ImportError::new(
+                    line,
+                    "Không đọc được dòng này: số cột không đúng hoặc không phải UTF-8.",
+                )))
+            }
+        }
+    }
+}
+
+/// The problem of a file longer than `max` rows of `what` ("người", "hoạt động"), at `line`.
+pub(crate) fn too_many_rows(line: u64, max: usize, what: &str) -> ImportError {
+    ImportError::new(
+        line,
+        format!(
+            "Mỗi tệp chỉ được có tối đa {} {what}.",
+            super::labels::number(max)
+        ),
+    )
+}
+
 /// Parses and checks a whole file: the rows that passed and every problem with its line. Any
 /// problem anywhere fails the whole file, but the good rows are still checked against the
 /// database so the caller hears of every problem at once.
@@ -112,76 +228,28 @@ pub fn parse_import(
     today: NaiveDate,
     drawable: fn(char) -> bool,
 ) -> (Vec<ImportRow>, Vec<ImportError>) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let Ok(header) = reader.headers().cloned() else {
-        return (
-            Vec::new(),
-            vec![ImportError::new(
-                1,
-                "Không đọc được dòng tiêu đề (tệp có phải là CSV mã hóa UTF-8 không?).",
-            )],
-        );
+    let mut file = match CsvUpload::open(bytes, &COLUMNS) {
+        Ok(file) => file,
+        Err(header) => return (Vec::new(), vec![header]),
     };
-    let index: HashMap<String, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim().to_lowercase(), i))
-        .collect();
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !index.contains_key(*c))
-        .collect();
-    if !missing.is_empty() {
-        return (
-            Vec::new(),
-            vec![ImportError::new(
-                1,
-                format!("Dòng tiêu đề thiếu cột: {}.", missing.join(", ")),
-            )],
-        );
-    }
-    let col = |name: &str| index.get(name).copied().unwrap_or(usize::MAX);
-
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut usernames: HashMap<String, u64> = HashMap::new();
     let mut national_ids: HashMap<String, u64> = HashMap::new();
-    let mut lines = LineCounter::new(bytes);
-    for (n, record) in reader.records().enumerate() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(n as u64 + 2, |p| lines.line_at(p.byte()));
-                errors.push(ImportError::new(
-                    line,
-                    "Không đọc được dòng này: số cột không đúng hoặc không phải UTF-8.",
-                ));
+    while let Some(next) = file.next_record() {
+        let (line, record) = match next {
+            Ok(found) => found,
+            Err(unreadable) => {
+                errors.push(unreadable);
                 continue;
             }
         };
-        let line = record
-            .position()
-            .map_or(n as u64 + 2, |p| lines.line_at(p.byte()));
         if rows.len() + errors.len() >= MAX_ROWS {
-            errors.push(ImportError::new(
-                line,
-                format!(
-                    "Mỗi tệp chỉ được có tối đa {} người.",
-                    super::labels::number(MAX_ROWS)
-                ),
-            ));
+            errors.push(too_many_rows(line, MAX_ROWS, "người"));
             break;
         }
-        let cell = |name: &str| record.get(col(name)).unwrap_or("").to_string();
-        let opt = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+        let cell = |name: &str| record.cell(name);
+        let opt = |name: &str| record.optional(name);
         let input = PersonInput {
             username: cell("username"),
             full_name: cell("full_name"),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{as_actor, audit, refuse};
+use super::{as_actor, audit, campaigns, refuse};
 use crate::auth::current_user::Actor;
 use crate::db::cohorts::{self as cohort_rows, CohortFilter, CohortUpdate, NewCohort};
 use crate::db::organizations as orgs;
@@ -124,7 +124,8 @@ pub fn require_certified_instructor(
         .collect())
 }
 
-/// The checked text fields of a cohort: title, location, campaign.
+/// The checked text fields of a cohort: title, location, and the campaign named by its text
+/// (the `campaign` field of earlier releases; `None` when empty).
 struct CohortText {
     title: String,
     location: String,
@@ -215,7 +216,28 @@ pub struct CohortInput {
     pub location: String,
     pub mode: String,
     pub capacity: i32,
+    /// The campaign the cohort belongs to (one of the organiser's or above it, overlapping its
+    /// days).
+    pub campaign_id: Option<Uuid>,
+    /// A campaign by name, as earlier releases took it; `campaign_id` wins when both are given.
     pub campaign: Option<String>,
+}
+
+/// Which campaign a new or changed cohort of `organizer` over `from..=to` belongs to: the one
+/// named by id, else by its text, each checked by [`campaigns::applicable_campaign`].
+fn chosen_campaign(
+    conn: &mut PgConnection,
+    organizer: Uuid,
+    by_id: Option<Uuid>,
+    by_name: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<Uuid>, AppError> {
+    Ok(match (by_id, by_name) {
+        (Some(id), _) => Some(campaigns::applicable_campaign(conn, organizer, id, from, to)?.id),
+        (None, Some(name)) => Some(campaigns::campaign_named(conn, organizer, name, from, to)?.id),
+        (None, None) => None,
+    })
 }
 
 /// Schedules a run of a course for an organisation the caller coordinates (rule 1: tier 1 by
@@ -268,6 +290,14 @@ pub async fn create_cohort(
                     .into(),
             });
         }
+        let campaign_id = chosen_campaign(
+            conn,
+            organizer.id,
+            input.campaign_id,
+            campaign.as_deref(),
+            input.starts_on,
+            input.ends_on,
+        )?;
         conn.transaction(|conn| {
             let new = NewCohort {
                 course_id: course.id,
@@ -278,10 +308,14 @@ pub async fn create_cohort(
                 location: &location,
                 mode: &input.mode,
                 capacity: input.capacity,
-                campaign: campaign.as_deref(),
+                campaign_id,
             };
             let row = cohort_rows::insert(conn, &new)?;
-            let details = json!({ "course_id": course.id, "organization_id": organizer.id });
+            let details = json!({
+                "course_id": course.id,
+                "organization_id": organizer.id,
+                "campaign_id": campaign_id,
+            });
             audit(conn, actor, "cohort_created", "cohort", row.id, details)?;
             cohort_view(conn, row, true)
         })
@@ -366,6 +400,9 @@ pub struct CohortChanges {
     pub location: Option<String>,
     pub mode: Option<String>,
     pub capacity: Option<i32>,
+    /// `Some(None)`: no campaign any more.
+    pub campaign_id: Option<Option<Uuid>>,
+    /// A campaign by name, as earlier releases took it (empty: none).
     pub campaign: Option<String>,
     pub status: Option<String>,
 }
@@ -405,9 +442,34 @@ pub async fn update_cohort(
                 body.location.as_deref().unwrap_or(&cohort.location),
                 &mode,
                 capacity,
-                body.campaign.as_deref().or(cohort.campaign.as_deref()),
+                body.campaign.as_deref(),
             )
             .map_err(AppError::Validation)?;
+            // the campaign asked for, else the one it has (its days must still meet the cohort's)
+            let campaign_id = match (body.campaign_id, &body.campaign) {
+                (Some(id), _) => {
+                    chosen_campaign(conn, cohort.organization_id, id, None, starts_on, ends_on)?
+                }
+                (None, Some(_)) => chosen_campaign(
+                    conn,
+                    cohort.organization_id,
+                    None,
+                    campaign.as_deref(),
+                    starts_on,
+                    ends_on,
+                )?,
+                (None, None) if starts_on != cohort.starts_on || ends_on != cohort.ends_on => {
+                    chosen_campaign(
+                        conn,
+                        cohort.organization_id,
+                        cohort.campaign_id,
+                        None,
+                        starts_on,
+                        ends_on,
+                    )?
+                }
+                (None, None) => cohort.campaign_id,
+            };
             let dates_changed = starts_on != cohort.starts_on || ends_on != cohort.ends_on;
             if dates_changed {
                 if current == CohortStatus::InProgress {
@@ -442,7 +504,7 @@ pub async fn update_cohort(
                 starts_on,
                 ends_on,
                 capacity,
-                campaign: campaign.as_deref(),
+                campaign_id,
                 status,
             };
             let row = cohort_rows::update(conn, id, &change)?;

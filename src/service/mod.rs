@@ -4,18 +4,21 @@
 //! anything.
 
 pub mod accounts;
+pub mod campaigns;
 pub mod certificates;
 pub mod certification;
 pub mod cohorts;
 pub mod courses;
 pub mod enrolment;
 pub mod organizations;
+pub mod outreach;
 pub mod people;
 pub mod privacy;
 pub mod reports;
 pub mod retention;
 pub mod retirement;
 pub mod staffing;
+pub mod targets;
 pub mod verification;
 
 use diesel::prelude::*;

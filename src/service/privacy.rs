@@ -234,10 +234,8 @@ pub struct MyData {
     pub profile: MyProfile,
     pub enrollments: Vec<MyEnrollment>,
     pub certificates: Vec<MyCertificate>,
-    /// Outreach activities the person recorded. Outreach is not recorded by Cascade yet
-    /// (issue 12 adds it): always empty until then.
-    #[schema(value_type = Vec<Object>)]
-    pub outreach: Vec<Value>,
+    /// Outreach activities the person recorded, newest first, each with its history.
+    pub outreach: Vec<crate::db::views::outreach::OutreachView>,
     pub audit: MyTrail,
 }
 
@@ -336,7 +334,7 @@ pub struct MyTrail {
 }
 
 /// Everything Cascade holds about the caller: their profile (the CCCD in full), enrolments with
-/// each session's attendance, marks and outcome, certificates, outreach (none yet), and the
+/// each session's attendance, marks and outcome, certificates, outreach (with its history), and the
 /// newest 1,000 audit events about them or by them. Exports of many people are recorded once
 /// for the whole list, about no one in particular, so they are not in a person's trail.
 pub async fn my_data(db: &Db, actor: &Actor, today: NaiveDate) -> Result<MyData, AppError> {
@@ -464,7 +462,7 @@ fn gather(
         profile,
         enrollments,
         certificates,
-        outreach: Vec::new(),
+        outreach: crate::service::outreach::own_entries(conn, me)?,
         audit: MyTrail {
             items,
             total,

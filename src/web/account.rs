@@ -154,15 +154,22 @@ struct HomePage {
 }
 
 #[get("/")]
-pub async fn home(page: PageUser) -> Result<HttpResponse, PageError> {
+pub async fn home(state: web::Data<AppState>, page: PageUser) -> Result<HttpResponse, PageError> {
     let has = |r| page.has(r);
     let staff = has(Role::Admin) || has(Role::Coordinator) || has(Role::Hr);
-    let all: [(bool, Card); 8] = [
+    let certified =
+        crate::service::outreach::may_record(&state.db, &page.actor(), state.today()).await?;
+    let all: Vec<(bool, Card)> = vec![
         (true, Card { href: "/me", title: "Hồ sơ của tôi", text: "Các lớp đã học, điểm danh, điểm và giấy chứng nhận của bạn; tải giấy chứng nhận dạng PDF." }),
         (has(Role::Admin) || has(Role::Coordinator), Card { href: "/cohorts", title: "Lịch lớp", text: "Xếp lớp, phân công giảng viên, ghi danh học viên, điểm danh, chấm điểm và kết thúc lớp." }),
+        (true, Card { href: "/campaigns", title: "Chiến dịch", text: "Các chiến dịch của đơn vị bạn và cấp trên, Tháng vận động triển khai BHXH toàn dân; điều phối viên tạo chiến dịch mới." }),
+        (has(Role::Admin) || has(Role::Coordinator), Card { href: "/targets", title: "Chỉ tiêu", text: "Đặt chỉ tiêu năm về giảng viên nguồn và tuyên truyền viên cho các đơn vị cấp dưới." }),
+        (certified, Card { href: "/outreach/new", title: "Ghi nhận hoạt động tuyên truyền", text: "Ghi lại buổi tuyên truyền vừa thực hiện: ngày, địa bàn, hình thức, số người được tuyên truyền." }),
+        (certified || staff, Card { href: "/outreach", title: "Hoạt động tuyên truyền", text: "Các hoạt động đã ghi nhận và lịch sử sửa đổi; điều phối viên sửa, từ chối hoặc nhập từ tệp CSV." }),
         (staff, Card { href: "/certificates", title: "Giấy chứng nhận", text: "Tìm, tải về, xuất danh sách; thu hồi hoặc cấp lại khi vai trò cho phép." }),
         (staff, Card { href: "/people", title: "Nhân sự", text: "Tìm người trong phạm vi của bạn, thêm người, nhập danh sách từ tệp CSV." }),
-        (staff, Card { href: "/reports/coverage", title: "Báo cáo độ phủ", text: "Số giảng viên nguồn và tuyên truyền viên còn hiệu lực theo từng đơn vị." }),
+        (staff, Card { href: "/reports/coverage", title: "Báo cáo độ phủ", text: "Số giảng viên nguồn và tuyên truyền viên còn hiệu lực theo từng đơn vị, so với chỉ tiêu năm." }),
+        (staff, Card { href: "/reports/outreach", title: "Báo cáo kết quả tuyên truyền", text: "Số hoạt động, số người được tuyên truyền theo hình thức và theo tháng, tuyên truyền viên có hoạt động." }),
         (has(Role::Admin), Card { href: "/audit", title: "Nhật ký truy cập", text: "Ai đã làm gì, ai đã xem hay tải dữ liệu cá nhân của ai, khi nào." }),
         (true, Card { href: "/account/password", title: "Đổi mật khẩu", text: "Đặt mật khẩu mới; các phiên đăng nhập khác sẽ kết thúc." }),
         (true, Card { href: "/help", title: "Hướng dẫn sử dụng", text: "Hướng dẫn ngắn cho từng vai trò." }),

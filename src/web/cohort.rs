@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::labels;
-use super::page::{render_with, Layout, PageError, PageUser};
+use super::page::{choices, render_with, Choice, Layout, PageError, PageUser};
 use super::upload::{read_form, Posted};
 use crate::db::views::cohorts::CohortView;
 use crate::domain::user_import::MAX_FILE_BYTES;
@@ -22,7 +22,7 @@ use crate::service::certificates::{self as certificates, CertificateSearch, View
 use crate::service::cohorts::{self as cohorts, CohortChanges};
 use crate::service::enrolment::{self, Presence};
 use crate::service::people::{self, PeopleSearch};
-use crate::service::{certification, staffing};
+use crate::service::{campaigns, certification, staffing};
 use crate::startup::AppState;
 
 /// Vietnam's clock: sessions are typed and shown in local time.
@@ -84,6 +84,8 @@ struct CohortPage {
     dates: String,
     manages: bool,
     next_statuses: Vec<(&'static str, &'static str)>,
+    /// The campaigns the cohort may belong to (for its coordinator while it takes changes).
+    campaigns: Vec<Choice>,
     instructors: Vec<(Uuid, String, bool)>,
     sessions: Vec<SessionLine>,
     enrolled: Vec<EnrolledLine>,
@@ -166,6 +168,16 @@ async fn candidates(
         .collect())
 }
 
+/// The statuses a cohort may move to next, with the button's words.
+fn next_statuses_of(status: &str) -> Vec<(&'static str, &'static str)> {
+    match status {
+        "planned" => vec![("open", "Mở nhận học viên"), ("cancelled", "Hủy lớp")],
+        "open" => vec![("in_progress", "Bắt đầu lớp"), ("cancelled", "Hủy lớp")],
+        "in_progress" => vec![("cancelled", "Hủy lớp")],
+        _ => Vec::new(),
+    }
+}
+
 async fn show(
     state: &AppState,
     page: &PageUser,
@@ -221,12 +233,36 @@ async fn show(
         })
         .collect();
     let date = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
-    let next_statuses = match cohort.status.as_str() {
-        "planned" => vec![("open", "Mở nhận học viên"), ("cancelled", "Hủy lớp")],
-        "open" => vec![("in_progress", "Bắt đầu lớp"), ("cancelled", "Hủy lớp")],
-        "in_progress" => vec![("cancelled", "Hủy lớp")],
-        _ => Vec::new(),
+    let campaign_choices = if manages && !next_statuses_of(&cohort.status).is_empty() {
+        let found = campaigns::applicable_campaigns(
+            &state.db,
+            &actor,
+            cohort.organization_id,
+            cohort.starts_on,
+            cohort.ends_on,
+        )
+        .await?;
+        let mut all = vec![(String::new(), "Không thuộc chiến dịch nào".to_string())];
+        all.extend(found.items.into_iter().map(|c| {
+            (
+                c.id.to_string(),
+                format!("{} — {}", c.name, c.organization.code),
+            )
+        }));
+        choices(
+            all,
+            Some(
+                cohort
+                    .campaign_id
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+                    .as_str(),
+            ),
+        )
+    } else {
+        Vec::new()
     };
+    let next_statuses = next_statuses_of(&cohort.status);
     let (status_code, error) = match outcome.error {
         Some((s, m)) => (s, Some(m)),
         None => (StatusCode::OK, None),
@@ -238,6 +274,7 @@ async fn show(
         dates: format!("{} – {}", date(cohort.starts_on), date(cohort.ends_on)),
         manages,
         next_statuses,
+        campaigns: campaign_choices,
         instructors: cohort
             .instructors
             .as_deref()
@@ -453,6 +490,23 @@ async fn act(
                 "Lớp chuyển sang trạng thái: {}.",
                 labels::cohort_status(&v.status)
             )
+        }
+        "campaign" => {
+            let campaign_id = match posted.get("campaign_id").map(str::trim) {
+                None | Some("") => None,
+                Some(v) => Some(v.parse::<Uuid>().map_err(|_| {
+                    AppError::validation("campaign_id", "Chọn một chiến dịch trong danh sách.")
+                })?),
+            };
+            let changes = CohortChanges {
+                campaign_id: Some(campaign_id),
+                ..CohortChanges::default()
+            };
+            let v = cohorts::update_cohort(db, &actor, id, changes).await?;
+            match v.campaign {
+                Some(name) => format!("Lớp thuộc chiến dịch “{name}”."),
+                None => "Lớp không thuộc chiến dịch nào.".into(),
+            }
         }
         "finalize" => {
             if posted.get("confirm") != Some("yes") {

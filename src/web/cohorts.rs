@@ -15,7 +15,7 @@ use super::page::{
 use crate::domain::people::Role;
 use crate::error::AppError;
 use crate::service::cohorts::{self as service, CohortInput, CohortSearch};
-use crate::service::{courses, organizations};
+use crate::service::{campaigns, courses, organizations};
 use crate::startup::AppState;
 
 struct Line {
@@ -163,6 +163,7 @@ struct NewCohortPage {
     courses: Vec<Choice>,
     organizations: Vec<Choice>,
     modes: Vec<Choice>,
+    campaigns: Vec<Choice>,
     draft: NewCohortForm,
     errors: FormErrors,
 }
@@ -177,6 +178,8 @@ pub struct NewCohortForm {
     pub location: Option<String>,
     pub mode: Option<String>,
     pub capacity: Option<String>,
+    pub campaign_id: Option<String>,
+    /// A campaign by name, as the form of earlier releases posted it.
     pub campaign: Option<String>,
 }
 
@@ -196,6 +199,21 @@ async fn new_form(
     let actor = page.actor();
     let all_courses = courses::courses(&state.db).await?;
     let orgs = organizations::organizations(&state.db, &actor).await?;
+    let visible = campaigns::campaigns(&state.db, &actor, None).await?;
+    let date = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+    let mut campaign_choices = vec![(String::new(), "Không thuộc chiến dịch nào".to_string())];
+    campaign_choices.extend(visible.items.iter().map(|c| {
+        (
+            c.id.to_string(),
+            format!(
+                "{} — {} ({} – {})",
+                c.name,
+                c.organization.code,
+                date(c.starts_on),
+                date(c.ends_on)
+            ),
+        )
+    }));
     render_with(
         &NewCohortPage {
             layout: page.layout(),
@@ -235,6 +253,7 @@ async fn new_form(
                 ],
                 Some(draft.mode.as_deref().unwrap_or("in_person")),
             ),
+            campaigns: choices(campaign_choices, draft.campaign_id.as_deref()),
             draft,
             errors,
         },
@@ -291,6 +310,19 @@ fn parse_new(form: &NewCohortForm) -> Result<CohortInput, AppError> {
     };
     let starts_on = date("starts_on", &form.starts_on);
     let ends_on = date("ends_on", &form.ends_on);
+    let campaign_id = match form.campaign_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => match v.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(crate::error::FieldError::new(
+                    "campaign_id",
+                    "Chọn một chiến dịch trong danh sách.",
+                ));
+                None
+            }
+        },
+    };
     let capacity = form
         .capacity
         .as_deref()
@@ -313,6 +345,7 @@ fn parse_new(form: &NewCohortForm) -> Result<CohortInput, AppError> {
         location: form.location.clone().unwrap_or_default(),
         mode: form.mode.clone().unwrap_or_else(|| "in_person".into()),
         capacity: capacity.unwrap_or_default(),
+        campaign_id,
         campaign: form.campaign.clone().filter(|c| !c.trim().is_empty()),
     })
 }

@@ -3,18 +3,21 @@
 //! JSON API calls — and renders the answer.
 
 pub mod account;
+pub mod campaigns;
 pub mod certificates;
 pub mod cohort;
 pub mod cohorts;
 pub mod help;
 pub mod labels;
 pub mod me;
+pub mod outreach;
 pub mod page;
 pub mod people;
 pub mod privacy;
 pub mod reports;
 pub mod retirement;
 pub mod session;
+pub mod targets;
 pub mod upload;
 pub mod verify;
 
@@ -56,10 +59,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(certificates::export)
             .service(certificates::desk)
             .service(certificates::change)
+            .service(outreach::new_page)
+            .service(outreach::record)
+            .service(outreach::import_page)
+            .service(outreach::import)
+            .service(outreach::list)
+            .service(outreach::entry_page)
+            .service(outreach::change)
             .service(reports::coverage)
+            .service(reports::outreach)
             .service(cohorts::schedule)
             .service(cohorts::new_page)
             .service(cohorts::create)
+            .service(campaigns::list)
+            .service(campaigns::create)
+            .service(targets::board_page)
+            .service(targets::save)
             .service(cohort::show_page)
             .service(cohort::post)
             .service(verify::lookup)

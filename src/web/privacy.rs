@@ -48,6 +48,10 @@ fn action_label(action: &str) -> &'static str {
         "organization_created" => "tạo đơn vị",
         "organization_updated" => "sửa thông tin đơn vị",
         "retention_purged" => "xóa dữ liệu hết thời hạn lưu giữ",
+        "outreach_recorded" => "ghi nhận hoạt động tuyên truyền",
+        "outreach_corrected" => "sửa hoạt động tuyên truyền",
+        "outreach_rejected" => "từ chối hoạt động tuyên truyền",
+        "outreach_imported" => "nhập hoạt động tuyên truyền từ tệp CSV",
         _ => "thao tác khác",
     }
 }
@@ -125,6 +129,17 @@ struct CertificateLine {
     valid_until: String,
 }
 
+/// One outreach activity the person recorded.
+struct OutreachLine {
+    id: uuid::Uuid,
+    held_on: String,
+    form: String,
+    audience: i32,
+    status: &'static str,
+    status_class: String,
+    versions: i32,
+}
+
 struct ReadLine {
     at: String,
     who: String,
@@ -140,6 +155,7 @@ struct MyDataPage {
     enrollments: Vec<EnrollmentLine>,
     sessions: Vec<SessionLine>,
     certificates: Vec<CertificateLine>,
+    outreach: Vec<OutreachLine>,
     reads: Vec<ReadLine>,
     trail_total: String,
     trail_limit: String,
@@ -237,6 +253,20 @@ pub async fn my_data(
             valid_until: date(c.valid_until),
         })
         .collect();
+    let outreach = data
+        .outreach
+        .into_iter()
+        .map(|e| OutreachLine {
+            id: e.id,
+            held_on: date(e.held_on),
+            form: crate::domain::outreach::OutreachForm::label_of(&e.form),
+            audience: e.audience,
+            status: crate::domain::outreach::OutreachStatus::parse(&e.status)
+                .map_or("", |s| s.label()),
+            status_class: e.status,
+            versions: e.version,
+        })
+        .collect();
     let reads = data
         .audit
         .items
@@ -258,6 +288,7 @@ pub async fn my_data(
         enrollments,
         sessions,
         certificates,
+        outreach,
         reads,
         trail_total: crate::domain::labels::number(usize::try_from(data.audit.total).unwrap_or(0)),
         trail_limit: crate::domain::labels::number(usize::try_from(data.audit.limit).unwrap_or(0)),

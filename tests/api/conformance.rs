@@ -96,7 +96,8 @@ async fn every_authenticated_operation_answers_an_anonymous_caller_with_401() {
         let concrete = path
             .replace("{id}", id)
             .replace("{user_id}", id)
-            .replace("{enrollment_id}", id);
+            .replace("{enrollment_id}", id)
+            .replace("{year}", "2027");
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let body = op.get("requestBody").map(|_| json!({}));
         let answer = app

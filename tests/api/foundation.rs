@@ -261,6 +261,7 @@ async fn seed_demo_twice_duplicates_nothing() {
         "enrollments",
         "attendance",
         "certificates",
+        "campaigns",
     ];
     let counts = |app: &crate::harness::TestApp| -> Vec<i64> {
         tables

@@ -535,15 +535,20 @@ impl TestApp {
     pub fn revoke_in_database(&self, certificate: uuid::Uuid, reason: &str) {
         use cascade::db::schema::certificates;
         use diesel::prelude::*;
-        diesel::update(certificates::table.find(certificate))
+        let mut conn = self.db();
+        let holder: uuid::Uuid = diesel::update(certificates::table.find(certificate))
             .set((
                 certificates::status.eq("revoked"),
                 certificates::revocation_reason.eq(reason),
                 certificates::revoked_at.eq(chrono::Utc::now()),
                 certificates::ended_on.eq(cascade::certificates::issuance::today()),
             ))
-            .execute(&mut self.db())
+            .returning(certificates::holder_id)
+            .get_result(&mut conn)
             .expect("revoke certificate");
+        // the reports' summary, as revocation keeps it
+        cascade::db::coverage_summary::holders_changed(&mut conn, &[holder])
+            .expect("coverage summary");
     }
 
     /// The `name=value` of the session cookie a response sets.

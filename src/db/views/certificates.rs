@@ -45,7 +45,7 @@ pub struct CertificateRow {
     pub kid: String,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Holder {
     pub id: Uuid,
     pub full_name: String,
@@ -61,7 +61,7 @@ pub struct CourseBrief {
     pub superseded: bool,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CohortBrief {
     pub id: Uuid,
     pub title: String,
@@ -69,7 +69,7 @@ pub struct CohortBrief {
     pub ends_on: NaiveDate,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuerBrief {
     pub id: Uuid,
     pub code: String,
@@ -299,17 +299,37 @@ pub struct Downstream {
     pub certificate_id: Uuid,
     pub serial: String,
     pub status: String,
-    /// Cohorts this master trainer teaches or taught.
-    pub cohorts: Vec<CohortBrief>,
-    /// Certificates issued with this certificate in their lineage.
+    /// Cohorts this master trainer teaches or taught. For the issuer of the certificate (its
+    /// coordinator, or an administrator) every one, wherever it lies; for others those in their
+    /// scope.
+    pub cohorts: Vec<DownstreamCohort>,
+    /// Certificates issued with this certificate in their lineage, as far as `cohorts` reach.
     pub certificates: Vec<DownstreamCertificate>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DownstreamCohort {
+    pub id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// The organiser.
+    pub organization: IssuerBrief,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DownstreamCertificate {
     pub id: Uuid,
     pub serial: String,
-    pub holder_name: String,
-    pub issuer_name: String,
+    /// valid, expired, revoked or superseded
     pub status: String,
+    pub cohort: Option<CohortBrief>,
+    /// The organisation that issued it.
+    pub organization: IssuerBrief,
+    pub issuer_name: String,
+    /// The holder's name, only where the reader may see the certificate itself (their scope
+    /// covers the holder or its issuer); `null` otherwise.
+    pub holder_name: Option<String>,
+    /// The holder, on the same condition as `holder_name`.
+    pub holder: Option<Holder>,
 }

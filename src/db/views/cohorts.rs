@@ -65,6 +65,9 @@ pub struct CohortView {
     pub location: String,
     pub mode: String,
     pub capacity: i32,
+    /// The campaign the cohort belongs to, if any.
+    pub campaign_id: Option<Uuid>,
+    /// That campaign's name.
     pub campaign: Option<String>,
     pub status: String,
     pub enrolled_count: i64,
@@ -111,6 +114,10 @@ pub fn cohort_view(
     let course = rows::course(conn, cohort.course_id)?;
     let organization = org_ref(conn, cohort.organization_id)?;
     let enrolled_count = rows::enrolled_count(conn, cohort.id)?;
+    let campaign = match cohort.campaign_id {
+        Some(id) => crate::db::campaigns::names(conn, &[id])?.remove(&id),
+        None => None,
+    };
     let (instructors, sessions) = if detailed {
         let instructors = rows::instructors_with_cover(conn, &cohort)?
             .into_iter()
@@ -143,7 +150,8 @@ pub fn cohort_view(
         location: cohort.location,
         mode: cohort.mode,
         capacity: cohort.capacity,
-        campaign: cohort.campaign,
+        campaign_id: cohort.campaign_id,
+        campaign,
         status: cohort.status,
         enrolled_count,
         instructors,

@@ -4,4 +4,5 @@
 pub mod certificates;
 pub mod cohorts;
 pub mod enrollments;
+pub mod outreach;
 pub mod personal_data;

@@ -61,6 +61,7 @@ pub fn revoke_certificate(
             labels::certificate_status(&row.status)
         )));
     }
+    crate::db::coverage_summary::holders_changed(conn, &[row.holder_id])?;
     AuditEvent::new(actor.id, "certificate_revoked", "certificate")
         .object(id)
         .subject(row.holder_id)

@@ -1,5 +1,9 @@
 //! What a master trainer's certificate reaches downstream: the cohorts its holder teaches and
-//! the certificates issued on its strength.
+//! the certificates issued on its strength. The agency that issued it sees all of it, wherever
+//! it lies (before revoking a master trainer it must know what depends on them), but a holder's
+//! personal data only where its scope covers them; every other reader sees their scope.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -9,7 +13,8 @@ use super::{reach_certificate, visible};
 use crate::auth::current_user::Actor;
 use crate::db::schema::{certificate_lineage, certificates, cohort_instructors, cohorts};
 use crate::db::views::certificates::{
-    CertificateRow, CohortBrief, Downstream, DownstreamCertificate,
+    CertificateRow, CohortBrief, Downstream, DownstreamCertificate, DownstreamCohort, Holder,
+    IssuerBrief,
 };
 use crate::db::Db;
 use crate::domain::access::manages_people;
@@ -17,9 +22,35 @@ use crate::domain::certificates::public_status;
 use crate::error::AppError;
 use crate::service::as_actor;
 
+/// (id, title, starts on, ends on, organiser) of a cohort.
+type TaughtRow = (Uuid, String, NaiveDate, NaiveDate, Uuid);
+
+/// The organisations by id, as briefs.
+fn organization_briefs(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, IssuerBrief>, AppError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(crate::db::organizations::in_tree_order(conn, Some(&ids))?
+        .into_iter()
+        .map(|o| {
+            (
+                o.id,
+                IssuerBrief {
+                    id: o.id,
+                    code: o.code,
+                    name: o.name,
+                },
+            )
+        })
+        .collect())
+}
+
 /// What a master-trainer certificate reaches downstream: the cohorts its holder teaches and the
-/// certificates issued on its strength, within the caller's scope — what to review when it is
-/// revoked.
+/// certificates issued on its strength — what to review before it is revoked. The issuer's
+/// coordinator and administrators see every one; others those within their scope (rule 6).
 pub async fn downstream(
     db: &Db,
     actor: &Actor,
@@ -31,7 +62,12 @@ pub async fn downstream(
         if !manages_people(&actor.roles) {
             return Err(AppError::Forbidden);
         }
-        let taught: Vec<(Uuid, String, NaiveDate, NaiveDate, Uuid)> = cohorts::table
+        // the issuer answers for the certificate, wherever its strength was used
+        let whole = actor.coordinates(row.issuer_id);
+        let lineage = certificate_lineage::table
+            .filter(certificate_lineage::master_certificate_id.eq(id))
+            .select(certificate_lineage::certificate_id);
+        let taught: Vec<TaughtRow> = cohorts::table
             .filter(
                 cohorts::id
                     .eq_any(
@@ -41,13 +77,7 @@ pub async fn downstream(
                     )
                     .or(cohorts::id.nullable().eq_any(
                         certificates::table
-                            .filter(
-                                certificates::id.eq_any(
-                                    certificate_lineage::table
-                                        .filter(certificate_lineage::master_certificate_id.eq(id))
-                                        .select(certificate_lineage::certificate_id),
-                                ),
-                            )
+                            .filter(certificates::id.eq_any(lineage))
                             .select(certificates::cohort_id),
                     )),
             )
@@ -61,52 +91,92 @@ pub async fn downstream(
                 cohorts::organization_id,
             ))
             .load(conn)?;
-        // only what lies in the caller's scope (rule 6)
-        let taught: Vec<_> = taught
+        let taught: Vec<TaughtRow> = taught
             .into_iter()
-            .filter(|c| actor.scope.covers_organization(c.4))
+            .filter(|c| whole || actor.scope.covers_organization(c.4))
             .collect();
         let issued: Vec<CertificateRow> = certificates::table
-            .filter(
-                certificates::id.eq_any(
-                    certificate_lineage::table
-                        .filter(certificate_lineage::master_certificate_id.eq(id))
-                        .select(certificate_lineage::certificate_id),
-                ),
-            )
+            .filter(certificates::id.eq_any(lineage))
             .order(certificates::serial.asc())
             .select(CertificateRow::as_select())
             .load(conn)?;
-        let mut issued_visible = Vec::with_capacity(issued.len());
+        // each with whether the reader may see the certificate itself (and so its holder)
+        let mut reached = Vec::with_capacity(issued.len());
         for c in issued {
-            if visible(conn, actor, &c)? {
-                issued_visible.push(c);
+            let opens = visible(conn, actor, &c)?;
+            if whole || opens {
+                reached.push((c, opens));
             }
         }
-        let issued = issued_visible;
-        Ok(Downstream {
-            certificate_id: row.id,
-            status: public_status(&row.status, row.valid_until, today).to_string(),
-            serial: row.serial,
-            cohorts: taught
-                .into_iter()
-                .map(|(id, title, starts_on, ends_on, _)| CohortBrief {
+        let cohort_ids: Vec<Uuid> = reached.iter().filter_map(|(c, _)| c.cohort_id).collect();
+        let cohort_briefs: HashMap<Uuid, CohortBrief> = cohorts::table
+            .filter(cohorts::id.eq_any(&cohort_ids))
+            .select((
+                cohorts::id,
+                cohorts::title,
+                cohorts::starts_on,
+                cohorts::ends_on,
+            ))
+            .load::<(Uuid, String, NaiveDate, NaiveDate)>(conn)?
+            .into_iter()
+            .map(|(id, title, starts_on, ends_on)| {
+                (
+                    id,
+                    CohortBrief {
+                        id,
+                        title,
+                        starts_on,
+                        ends_on,
+                    },
+                )
+            })
+            .collect();
+        let org_ids: Vec<Uuid> = taught
+            .iter()
+            .map(|c| c.4)
+            .chain(reached.iter().map(|(c, _)| c.issuer_id))
+            .collect();
+        let briefs = organization_briefs(conn, &org_ids)?;
+        let brief = |org: Uuid| -> Result<IssuerBrief, AppError> {
+            briefs.get(&org).cloned().ok_or(AppError::NotFound)
+        };
+        let cohorts = taught
+            .into_iter()
+            .map(|(id, title, starts_on, ends_on, org)| {
+                Ok(DownstreamCohort {
                     id,
                     title,
                     starts_on,
                     ends_on,
+                    organization: brief(org)?,
                 })
-                .collect(),
-            certificates: issued
-                .into_iter()
-                .map(|c| DownstreamCertificate {
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let certificates = reached
+            .into_iter()
+            .map(|(c, opens)| {
+                Ok(DownstreamCertificate {
                     status: public_status(&c.status, c.valid_until, today).to_string(),
+                    cohort: c.cohort_id.and_then(|id| cohort_briefs.get(&id).cloned()),
+                    organization: brief(c.issuer_id)?,
+                    holder_name: opens.then(|| c.holder_name.clone()),
+                    holder: opens.then(|| Holder {
+                        id: c.holder_id,
+                        full_name: c.holder_name.clone(),
+                        date_of_birth: c.holder_birth_date,
+                    }),
                     id: c.id,
                     serial: c.serial,
-                    holder_name: c.holder_name,
                     issuer_name: c.issuer_name,
                 })
-                .collect(),
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(Downstream {
+            certificate_id: row.id,
+            status: public_status(&row.status, row.valid_until, today).to_string(),
+            serial: row.serial,
+            cohorts,
+            certificates,
         })
     })
     .await

@@ -531,6 +531,10 @@ pub(super) fn write_person(
     organization_id: Uuid,
 ) -> Result<(), AppError> {
     let (cipher, index) = sealed(key, person);
+    let was_at: Uuid = users::table
+        .find(id)
+        .select(users::organization_id)
+        .first(conn)?;
     diesel::update(users::table.find(id))
         .set((
             users::full_name.eq(person.full_name.as_str()),
@@ -545,6 +549,10 @@ pub(super) fn write_person(
         ))
         .execute(conn)
         .map_err(person_unique)?;
+    // a person who moved counts for coverage at their new organisation
+    if was_at != organization_id {
+        crate::db::coverage_summary::holders_changed(conn, &[id])?;
+    }
     Ok(())
 }
 

@@ -179,6 +179,31 @@ async fn every_main_page_passes_axe_and_fits_a_phone() {
     browser.click("Lọc").await;
     browser.assert_status(200).await;
     assert!(browser.text().await.contains(steps::COHORT_TITLE));
+    // the campaigns, with the May campaign's form, and the targets of the unit below
+    browser.follow_menu("Trang chủ").await;
+    browser.follow("Chiến dịch").await;
+    assert_eq!(browser.path().await, "/campaigns");
+    audit
+        .check(
+            &browser,
+            "campaigns with the new campaign form",
+            Some("campaigns"),
+        )
+        .await;
+    browser.follow_menu("Trang chủ").await;
+    browser.follow("Chỉ tiêu").await;
+    assert_eq!(browser.path().await, "/targets");
+    audit
+        .check(&browser, "targets of the units below a branch", None)
+        .await;
+    browser.sign_out().await;
+
+    // the implementing agency's coordinator: the targets of its 34 branches on a phone
+    browser.sign_in("dieuphoi.bhxh").await;
+    browser.open("/targets").await;
+    audit
+        .check(&browser, "targets of the branches", Some("targets"))
+        .await;
     browser.sign_out().await;
 
     // HR: the certificate desk, people, the coverage report
@@ -203,6 +228,12 @@ async fn every_main_page_passes_axe_and_fits_a_phone() {
     browser.follow_menu("Báo cáo").await;
     audit
         .check(&browser, "coverage report", Some("coverage"))
+        .await;
+    browser.click("Xem").await;
+    browser.assert_status(200).await;
+    browser.follow("Xem báo cáo kết quả tuyên truyền").await;
+    audit
+        .check(&browser, "outreach report", Some("outreach-report"))
         .await;
     browser.click("Xem").await;
     browser.assert_status(200).await;

@@ -30,6 +30,7 @@ pub struct CertificateBuilder {
     valid_until: NaiveDate,
     status: Status,
     supersedes: Option<Uuid>,
+    tier: &'static str,
 }
 
 impl CertificateBuilder {
@@ -42,6 +43,18 @@ impl CertificateBuilder {
             valid_until: date(2028, 1, 1),
             status: Status::Valid,
             supersedes: None,
+            tier: "master_trainer",
+        }
+    }
+
+    /// A valid propagandist certificate for `holder`, issued on 1 January 2027 and valid for two
+    /// years (issued here by Bộ Nội vụ's stand-in key, like the master trainers').
+    pub fn propagandist(holder: Uuid) -> Self {
+        CertificateBuilder {
+            issued_on: date(2027, 1, 1),
+            valid_until: date(2029, 1, 1),
+            tier: "propagandist",
+            ..Self::master_trainer(holder)
         }
     }
 
@@ -106,7 +119,7 @@ impl CertificateBuilder {
                     &Uuid::new_v4().simple().to_string()[..8].to_uppercase()
                 )),
                 courses::title.eq(course_title),
-                courses::tier.eq("master_trainer"),
+                courses::tier.eq(self.tier),
                 courses::curriculum_version.eq(curriculum_version),
                 courses::required_hours.eq(16),
                 courses::min_attendance_percent.eq(80),
@@ -138,7 +151,7 @@ impl CertificateBuilder {
                 enrollment_id: None,
                 course_id,
                 cohort_id: None,
-                tier: "master_trainer",
+                tier: self.tier,
                 holder_name: "Nguyễn Văn Giảng",
                 holder_birth_date: None,
                 holder_workplace: "Bảo hiểm xã hội Thành phố Hà Nội",
@@ -159,6 +172,9 @@ impl CertificateBuilder {
             },
         )
         .expect("insert certificate");
+        // the reports' summary, as issuance keeps it
+        cascade::db::coverage_summary::holders_changed(&mut conn, &[self.holder])
+            .expect("coverage summary");
         match self.status {
             Status::Valid => {}
             Status::Revoked(reason) => app.revoke_in_database(id, &reason),
@@ -170,6 +186,8 @@ impl CertificateBuilder {
                     ))
                     .execute(&mut conn)
                     .expect("supersede certificate");
+                cascade::db::coverage_summary::holders_changed(&mut conn, &[self.holder])
+                    .expect("coverage summary");
             }
         }
         id
