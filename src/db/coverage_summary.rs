@@ -177,14 +177,30 @@ pub fn rebuild(conn: &mut PgConnection) -> QueryResult<usize> {
         contributions("TRUE", "TRUE")
     ))
     .execute(conn)?;
-    diesel::sql_query(format!(
-        "WITH {}",
-        add_deltas(
-            "SELECT organization_id AS org, measure, starts_on AS day, 1 AS d FROM coverage_contributions
+    // the deltas were just emptied: a plain insert (no conflict to resolve), summing in
+    // integers rather than numerics, in the primary key's order (its index grows at one end)
+    diesel::sql_query(
+        "WITH byday AS (
+             SELECT org, measure, day, sum(d)::int AS d FROM (
+                 SELECT organization_id AS org, measure, starts_on AS day, 1 AS d
+                 FROM coverage_contributions
+                 UNION ALL
+                 SELECT organization_id, measure, ends_on, -1 FROM coverage_contributions
+             ) ev
+             GROUP BY org, measure, day HAVING sum(d) <> 0
+         ),
+         grained AS (
+             SELECT 'd'::\"char\" AS grain, day AS period, org, measure, d FROM byday
              UNION ALL
-             SELECT organization_id, measure, ends_on, -1 FROM coverage_contributions"
-        )
-    ))
+             SELECT 'm'::\"char\", date_trunc('month', day)::date, org, measure, d FROM byday
+             UNION ALL
+             SELECT 'y'::\"char\", date_trunc('year', day)::date, org, measure, d FROM byday
+         )
+         INSERT INTO coverage_deltas (grain, period, organization_id, measure, delta)
+         SELECT grain, period, org, measure, sum(d) FROM grained
+         GROUP BY grain, period, org, measure HAVING sum(d) <> 0
+         ORDER BY grain, period, org, measure",
+    )
     .execute(conn)?;
     Ok(n)
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod breaker;
+pub mod bulk;
 pub mod campaigns;
 pub mod certificates;
 pub mod cluster;

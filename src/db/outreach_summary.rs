@@ -124,7 +124,8 @@ pub fn outreach_changed(
 }
 
 /// Recomputes the outreach summary from the entries, in the caller's transaction. The number
-/// of rows per author, organisation and month or year.
+/// of rows per author, organisation and month or year. Each table's rows are written in its
+/// primary key's order, so that its index grows at one end.
 pub fn rebuild(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::sql_query(
         "TRUNCATE outreach_totals, outreach_authors, outreach_active,
@@ -142,7 +143,8 @@ pub fn rebuild(conn: &mut PgConnection) -> QueryResult<usize> {
                                     ('y'::\"char\", date_trunc('year', x.held_on)::date))
              AS g(grain, period)
          WHERE x.status = 'recorded'
-         GROUP BY g.grain, g.period, x.organization_id, x.form",
+         GROUP BY g.grain, g.period, x.organization_id, x.form
+         ORDER BY g.grain, g.period, x.organization_id, x.form",
     )
     .execute(conn)?;
     let n = diesel::sql_query(
@@ -153,19 +155,20 @@ pub fn rebuild(conn: &mut PgConnection) -> QueryResult<usize> {
                                     ('y'::\"char\", date_trunc('year', x.held_on)::date))
              AS g(grain, period)
          WHERE x.status = 'recorded'
-         GROUP BY g.grain, g.period, x.organization_id, x.author_id",
+         GROUP BY g.grain, g.period, x.organization_id, x.author_id
+         ORDER BY g.grain, g.period, x.organization_id, x.author_id",
     )
     .execute(conn)?;
     diesel::sql_query(
         "INSERT INTO outreach_active (grain, period, organization_id, authors)
          SELECT grain, period, organization_id, count(*) FROM outreach_authors
-         GROUP BY grain, period, organization_id",
+         GROUP BY grain, period, organization_id ORDER BY grain, period, organization_id",
     )
     .execute(conn)?;
     diesel::sql_query(
         "INSERT INTO outreach_author_organizations (grain, period, author_id, organizations)
          SELECT grain, period, author_id, count(*) FROM outreach_authors
-         GROUP BY grain, period, author_id",
+         GROUP BY grain, period, author_id ORDER BY grain, period, author_id",
     )
     .execute(conn)?;
     Ok(n)

@@ -523,3 +523,90 @@ async fn seed_scale_refuses_a_database_that_holds_people_unless_forced() {
         "serial numbers go on from the counters without gaps"
     );
 }
+
+/// Every index and constraint of the schema, by name, with its definition and whether it has
+/// been validated.
+fn structures(app: &TestApp) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    diesel::sql_query(
+        "SELECT tablename || ' ' || indexname || ' ' || indexdef AS line
+         FROM pg_indexes WHERE schemaname = 'public'
+         UNION ALL
+         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                || CASE WHEN convalidated THEN '' ELSE ' NOT VALID' END
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+         ORDER BY 1",
+    )
+    .load::<Line>(&mut app.db())
+    .expect("the schema's structures")
+    .into_iter()
+    .map(|l| l.line)
+    .collect()
+}
+
+#[actix_web::test]
+async fn seeding_and_rebuilding_leave_every_index_and_constraint_as_the_migrations_made_them() {
+    let app = spawn_app().await;
+    let before = structures(&app);
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("users_name_search_trgm_idx")),
+        "the trigram index on names is part of the schema"
+    );
+    assert!(before
+        .iter()
+        .any(|l| l.contains("certificates_holder_id_fkey")));
+    let report = seed_into(&app.database_url, &app.issuer, options(400, 5))
+        .await
+        .expect("seed-scale");
+    assert!(report.stages.iter().any(|(stage, _)| *stage == "indexes"));
+    assert_eq!(structures(&app), before, "after seeding");
+    cascade::reports::summaries::rebuild(&mut app.db()).expect("rebuild");
+    assert_eq!(structures(&app), before, "after rebuilding the summaries");
+}
+
+#[actix_web::test]
+async fn a_foreign_key_set_aside_for_a_bulk_write_still_refuses_a_dangling_row() {
+    use cascade::db::bulk;
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let before = structures(&app);
+    let mut conn = app.db();
+    let written = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let set_aside = bulk::set_aside(conn, &["user_roles"])?;
+        assert!(
+            diesel::sql_query(
+                "SELECT 1 FROM pg_constraint WHERE conname = 'user_roles_user_id_fkey'"
+            )
+            .execute(conn)?
+                == 0,
+            "set aside while the rows are written"
+        );
+        // nobody has this id: the row is accepted now, and refused when the key comes back
+        diesel::sql_query(
+            "INSERT INTO user_roles (user_id, role)
+             VALUES ('00000000-0000-4000-8000-000000000001', 'trainee')",
+        )
+        .execute(conn)?;
+        bulk::put_back(conn, set_aside)
+    });
+    let error = written.expect_err("the dangling row fails the transaction");
+    assert!(
+        error.to_string().contains("user_roles_user_id_fkey"),
+        "{error}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS n FROM user_roles
+             WHERE user_id = '00000000-0000-4000-8000-000000000001'"
+        ),
+        0
+    );
+    assert_eq!(structures(&app), before, "everything rolled back with it");
+}
