@@ -30,6 +30,21 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A field that is either absent (leave as is) or given: a required field cannot be cleared, so
+/// its `null` is refused (400) rather than read as "absent".
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A whole number that is absent or given, never `null` (see [`present`]).
+fn present_whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    crate::api::whole::i32(d).map(Some)
+}
+
 /// A whole number that may be `null` (clear) in a PATCH body.
 fn double_option_whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i32>>, D::Error> {
     crate::api::whole::option_i32(d).map(Some)
@@ -70,13 +85,16 @@ pub struct UpdateOutreach {
     #[serde(default, deserialize_with = "crate::api::whole::option_i32")]
     #[schema(minimum = 1)]
     pub version: Option<i32>,
+    #[serde(default, deserialize_with = "present")]
     pub held_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "present")]
     pub province_code: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(max_length = 200)]
     pub commune: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub form: Option<String>,
-    #[serde(default, deserialize_with = "crate::api::whole::option_i32")]
+    #[serde(default, deserialize_with = "present_whole")]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub audience: Option<i32>,
     #[serde(default, deserialize_with = "double_option_whole")]
@@ -144,7 +162,10 @@ pub async fn create(
 /// Entries the caller may see, newest activity first: the author's own; a coordinator's, HR
 /// officer's or administrator's scope.
 #[utoipa::path(get, operation_id = "outreach_list", tag = "outreach", path = "/api/v1/outreach", params(OutreachQuery),
-    responses((status = 200, body = OutreachPage), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = OutreachPage),
+              (status = 400, description = "A bad day, status or page", body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody),
+              (status = 404, description = "The organisation is unknown or outside the caller's scope", body = crate::error::ErrorBody)))]
 #[get("/outreach")]
 pub async fn list(
     state: web::Data<AppState>,

@@ -126,19 +126,36 @@ pub async fn campaigns(
     .await
 }
 
+/// The campaign `id` if the caller sees it (404 otherwise, an unknown id too): the rule of
+/// `GET /campaigns/{id}`, also applied to a report asked for one campaign.
+pub(crate) fn visible_campaign(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CampaignRow, AppError> {
+    let row = rows::find(conn, id)?;
+    if let Some(ids) = visible_organizations(conn, actor)? {
+        if !ids.contains(&row.organization_id) {
+            return Err(AppError::NotFound);
+        }
+    }
+    Ok(row)
+}
+
 /// One campaign the caller sees (404 otherwise).
 pub async fn campaign(db: &Db, actor: &Actor, id: Uuid) -> Result<Campaign, AppError> {
     let actor = actor.clone();
     db.run(move |conn| {
-        let row = rows::find(conn, id)?;
-        if let Some(ids) = visible_organizations(conn, &actor)? {
-            if !ids.contains(&row.organization_id) {
-                return Err(AppError::NotFound);
-            }
-        }
+        let row = visible_campaign(conn, &actor, id)?;
         views(conn, vec![row])?.pop().ok_or(AppError::NotFound)
     })
     .await
+}
+
+/// May the caller add campaigns at all (the API and the pages ask the same): an administrator
+/// or a coordinator; which organisations, [`create_campaign`] checks.
+pub fn may_create_campaigns(actor: &Actor) -> bool {
+    actor.has(Role::Admin) || actor.has(Role::Coordinator)
 }
 
 /// Adds a campaign for an organisation the caller coordinates (theirs or one below it); a name
@@ -148,7 +165,7 @@ pub async fn create_campaign(
     actor: &Actor,
     input: CampaignInput,
 ) -> Result<Campaign, AppError> {
-    if !(actor.has(Role::Admin) || actor.has(Role::Coordinator)) {
+    if !may_create_campaigns(actor) {
         return Err(refuse(db, actor, "create_campaign").await);
     }
     let new = check_new_campaign(&input.name, input.starts_on, input.ends_on)

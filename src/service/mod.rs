@@ -120,3 +120,13 @@ fn event<'a>(
         .from_address(&actor.address)
         .details(details)
 }
+
+/// The organisation `root` and every one below it; 404 when there is no such organisation
+/// (an administrator's scope covers any id, known or not).
+pub(crate) fn existing_subtree(conn: &mut PgConnection, root: Uuid) -> Result<Vec<Uuid>, AppError> {
+    let ids = crate::db::organizations::subtree_ids(conn, root)?;
+    if ids.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(ids)
+}

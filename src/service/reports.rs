@@ -9,11 +9,11 @@ use super::refuse;
 use crate::auth::current_user::Actor;
 use crate::db::organizations as orgs;
 use crate::db::organizations::OrganizationRow;
-use crate::db::schema::campaigns;
 use crate::db::Db;
 use crate::domain::reports::check_period;
 use crate::error::AppError;
 use crate::reports::{self, outreach, Coverage, OutreachReport};
+use crate::service::campaigns::visible_campaign;
 
 /// The forms a report is downloaded in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ async fn admit(
 /// else the caller's scope) in tree order, then `read` over them.
 fn in_snapshot<T>(
     conn: &mut PgConnection,
-    actor_scope: Option<Vec<Uuid>>,
+    actor: &Actor,
     organization_id: Option<Uuid>,
     campaign_id: Option<Uuid>,
     read: impl FnOnce(&mut PgConnection, &[OrganizationRow]) -> Result<T, AppError>,
@@ -107,15 +107,13 @@ fn in_snapshot<T>(
         .read_only()
         .repeatable_read()
         .run(|conn| {
+            // a campaign the caller does not see answers as an unknown one
             if let Some(c) = campaign_id {
-                let known: i64 = campaigns::table.find(c).count().get_result(conn)?;
-                if known == 0 {
-                    return Err(AppError::NotFound);
-                }
+                visible_campaign(conn, actor, c)?;
             }
             let only = match organization_id {
-                Some(org) => Some(orgs::subtree_ids(conn, org)?),
-                None => actor_scope,
+                Some(org) => Some(super::existing_subtree(conn, org)?),
+                None => actor.scope.organization_filter(),
             };
             let list = orgs::in_tree_order(conn, only.as_deref())?;
             read(conn, &list)
@@ -135,9 +133,9 @@ pub async fn coverage(
 ) -> Result<Export, AppError> {
     let format = admit(db, actor, organization_id, format, "coverage_report").await?;
     crate::domain::training::check_dates(&[("as_of", Some(as_of))])?;
-    let scope = actor.scope.organization_filter();
+    let actor = actor.clone();
     db.run(move |conn| {
-        let report = in_snapshot(conn, scope, organization_id, campaign_id, |conn, list| {
+        let report = in_snapshot(conn, &actor, organization_id, campaign_id, |conn, list| {
             reports::coverage(conn, list, as_of, campaign_id)
         })?;
         Export::make(
@@ -164,9 +162,9 @@ pub async fn outreach(
 ) -> Result<Export<OutreachReport>, AppError> {
     let format = admit(db, actor, organization_id, format, "outreach_report").await?;
     check_period(from, to)?;
-    let scope = actor.scope.organization_filter();
+    let actor = actor.clone();
     db.run(move |conn| {
-        let report = in_snapshot(conn, scope, organization_id, campaign_id, |conn, list| {
+        let report = in_snapshot(conn, &actor, organization_id, campaign_id, |conn, list| {
             outreach::outreach(conn, list, from, to, campaign_id)
         })?;
         Export::make(

@@ -13,7 +13,6 @@ use super::page::{
     choices, render_with, see_other, Choice, FormErrors, Layout, PageError, PageUser,
 };
 use crate::domain::campaigns::may_campaign;
-use crate::domain::people::Role;
 use crate::error::{AppError, FieldError};
 use crate::service::campaigns::{self as service, CampaignInput};
 use crate::service::organizations;
@@ -88,7 +87,7 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let actor = page.actor();
     let found = service::campaigns(&state.db, &actor, Some(year)).await?;
-    let may_create = page.has(Role::Admin) || page.has(Role::Coordinator);
+    let may_create = service::may_create_campaigns(&actor);
     let orgs = if may_create {
         organizations::organizations(&state.db, &actor).await?.items
     } else {

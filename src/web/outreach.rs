@@ -18,7 +18,6 @@ use crate::db::outreach::CampaignFacts;
 use crate::db::views::outreach::OutreachView;
 use crate::domain::access::manages_people;
 use crate::domain::outreach::{OutreachDraft, OutreachForm, OutreachStatus};
-use crate::domain::people::Role;
 use crate::error::{AppError, FieldError};
 use crate::service::organizations;
 use crate::service::outreach::{
@@ -382,7 +381,7 @@ pub async fn list(
     render(&ListPage {
         layout: page.layout(),
         staff,
-        may_import: page.has(Role::Coordinator) || page.has(Role::Admin),
+        may_import: service::may_import(&actor),
         total: found.total,
         page: current,
         pages,
@@ -441,7 +440,12 @@ struct EntryPage {
     reject_errors: FormErrors,
 }
 
-fn history_lines(entry: &OutreachView) -> Vec<HistoryLine> {
+/// An entry's earlier versions in words, newest first: provinces and campaigns by their names.
+fn history_lines(
+    entry: &OutreachView,
+    provinces: &[(String, String)],
+    campaigns: &[CampaignFacts],
+) -> Vec<HistoryLine> {
     let vietnam = crate::domain::training::vietnam_time();
     entry
         .history
@@ -465,7 +469,18 @@ fn history_lines(entry: &OutreachView) -> Vec<HistoryLine> {
             if !text("commune").is_empty() {
                 summary.push_str(&format!("; {}", text("commune")));
             }
-            summary.push_str(&format!("; tỉnh, thành phố mã {}", text("province_code")));
+            let code = text("province_code");
+            match provinces.iter().find(|(c, _)| *c == code) {
+                Some((_, name)) => summary.push_str(&format!("; {name}")),
+                None => summary.push_str(&format!("; tỉnh, thành phố mã {code}")),
+            }
+            let campaign = text("campaign_id");
+            if !campaign.is_empty() {
+                match campaigns.iter().find(|c| c.id.to_string() == campaign) {
+                    Some(c) => summary.push_str(&format!("; chiến dịch {}", c.name)),
+                    None => summary.push_str("; thuộc một chiến dịch"),
+                }
+            }
             if !text("note").is_empty() {
                 summary.push_str(&format!("; ghi chú: {}", text("note")));
             }
@@ -519,7 +534,7 @@ async fn show_entry(
             form_label: OutreachForm::label_of(&entry.form),
             status_label: OutreachStatus::parse(&entry.status).map_or("", OutreachStatus::label),
             recorded: posting.recorded,
-            history: history_lines(&entry),
+            history: history_lines(&entry, &options.provinces, &options.campaigns),
             may_correct: may.correct,
             may_reject: may.reject,
             today: state.today().to_string(),
@@ -647,7 +662,7 @@ struct ImportPage {
 }
 
 fn may_import(page: &PageUser) -> Result<(), PageError> {
-    if page.has(Role::Coordinator) || page.has(Role::Admin) {
+    if service::may_import(&page.actor()) {
         Ok(())
     } else {
         Err(AppError::Forbidden.into())

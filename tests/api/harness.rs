@@ -140,6 +140,12 @@ pub struct TestApp {
     _data_dir: tempfile::TempDir,
 }
 
+/// The day the tests' application lives on: their cohorts run in May 2027, and they act as of
+/// 1 June 2027.
+pub fn test_today() -> chrono::NaiveDate {
+    date(2027, 6, 1)
+}
+
 /// Starts the application on a fresh database and a free port.
 pub async fn spawn_app() -> TestApp {
     let (name, url) = fresh_database();
@@ -178,8 +184,7 @@ pub async fn spawn_app_with(
     cascade::db::migrate(&database_url).expect("migrate");
     let db = Db::connect(&database_url, config.db_pool_size).expect("pool");
     let mut state = AppState::new(config, db).expect("state");
-    // the tests' cohorts run in May 2027; they act as of 1 June 2027
-    state.clock = cascade::startup::Clock::Fixed(date(2027, 6, 1));
+    state.clock = cascade::startup::Clock::Fixed(test_today());
     let issuer = state.issuer();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let app = Application::with_listener(listener, state).expect("build app");
@@ -541,7 +546,8 @@ impl TestApp {
                 certificates::status.eq("revoked"),
                 certificates::revocation_reason.eq(reason),
                 certificates::revoked_at.eq(chrono::Utc::now()),
-                certificates::ended_on.eq(cascade::certificates::issuance::today()),
+                // the app's day, as revocation through the service records it
+                certificates::ended_on.eq(test_today()),
             ))
             .returning(certificates::holder_id)
             .get_result(&mut conn)

@@ -397,6 +397,61 @@ async fn the_author_corrects_while_recorded_and_the_history_holds_the_previous_v
 }
 
 #[actix_web::test]
+async fn a_null_for_a_required_field_of_a_correction_answers_400_and_changes_nothing() {
+    let app = spawn_app().await;
+    let w = Outreach::build(&app).await;
+    let id = record(&app, &w.lan_token, &activity()).await;
+    let path = format!("/api/v1/outreach/{id}");
+    for field in ["held_on", "province_code", "form", "audience"] {
+        let mut body = json!({"note": "đã sửa"});
+        body[field] = Value::Null;
+        let answer = app.patch(&path, Some(&w.lan_token), &body).await;
+        assert_status(&answer, 400);
+        assert_eq!(answer.error_code(), "invalid_json", "{field}");
+    }
+    let entry = app.get(&path, Some(&w.lan_token)).await;
+    assert_eq!(entry.json["version"], 1);
+    assert_eq!(entry.json["audience"], 40);
+    assert_eq!(
+        entry.json["note"],
+        "Tuyên truyền BHXH tự nguyện cho hộ kinh doanh"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM outreach_revisions WHERE entry_id = '{id}'"
+        )),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn a_search_whose_period_ends_before_it_starts_answers_400() {
+    let app = spawn_app().await;
+    let w = Outreach::build(&app).await;
+    record(&app, &w.lan_token, &activity()).await;
+    for token in [&w.hn, &w.lan_token] {
+        let answer = app
+            .get(
+                "/api/v1/outreach?from=2027-05-21&to=2027-05-20",
+                Some(token),
+            )
+            .await;
+        assert_status(&answer, 400);
+        assert_eq!(answer.error_code(), "validation_failed");
+        assert_eq!(answer.json["error"]["details"][0]["field"], "from");
+    }
+    // one day, from and to the same, finds the entry of that day
+    let day = app
+        .get(
+            "/api/v1/outreach?from=2027-05-20&to=2027-05-20",
+            Some(&w.hn),
+        )
+        .await;
+    assert_status(&day, 200);
+    assert_eq!(day.json["total"], 1);
+}
+
+#[actix_web::test]
 async fn a_coordinator_out_of_scope_gets_404_and_hr_may_look_but_not_change() {
     let app = spawn_app().await;
     let w = Outreach::build(&app).await;

@@ -199,6 +199,9 @@ async fn a_coordinator_lists_corrects_and_rejects_an_entry_through_the_pages() {
     assert_eq!(rejected.status, 303);
     let page = get_page(&app, &path, &hn).await;
     assert!(page.body.contains("Bị từ chối") && page.body.contains("lý do: Trùng lặp"));
+    // the rejection keeps version 2 in the history, told as a change, not as a correction
+    assert!(page.body.contains("thay đổi lúc") && page.body.contains("(phiên bản 2)"));
+    assert!(!page.body.contains("sửa lúc"));
     assert!(
         !page.body.contains("Lưu thay đổi"),
         "no further change is offered"

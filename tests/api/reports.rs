@@ -186,7 +186,8 @@ pub fn number(cell: &calamine::Data) -> f64 {
 /// 1 February 2027, one expired at the end of 2026, one certified only from September 2027),
 /// a master trainer at the branch itself, a propagandist in Hồ Chí Minh City.
 struct Handmade {
-    an_certificate: Uuid,
+    /// Hồ Chí Minh City's propagandist's certificate, valid 2027-01-01 … 2029-01-01.
+    khoa_certificate: Uuid,
     hr_hn: String,
     admin: String,
 }
@@ -233,9 +234,9 @@ async fn handmade(app: &TestApp) -> Handmade {
         .valid_until(date(2028, 1, 1))
         .insert(app);
     let khoa = app.person("khoa.dm", "HCM-BENTHANH", &["trainee"], "civil_servant");
-    CertificateBuilder::propagandist(khoa).insert(app);
+    let khoa_certificate = CertificateBuilder::propagandist(khoa).insert(app);
     Handmade {
-        an_certificate,
+        khoa_certificate,
         hr_hn: app.login("nhansu.hn").await,
         admin: app.login("quantri").await,
     }
@@ -293,8 +294,22 @@ async fn coverage_on_a_past_day_counts_what_was_valid_then_each_holder_once() {
     let report = coverage_on(&app, &h.admin, "2027-11-01").await;
     assert_eq!(item(&report, "BHXH-HN")["certificates_expiring_90d"], 1);
     assert_eq!(item(&report, "HN-BADINH")["certificates_expiring_90d"], 0);
-    // a revocation today still leaves yesterday as it was
-    assert!(!h.an_certificate.is_nil());
+    // a revocation today (1 June 2027) through the API still leaves yesterday as it was
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{}/revoke", h.khoa_certificate),
+            Some(&h.admin),
+            &json!({"reason": "Cấp nhầm người"}),
+        )
+        .await;
+    assert_status(&revoked, 200);
+    let yesterday = coverage_on(&app, &h.admin, "2027-05-31").await;
+    assert_eq!(item(&yesterday, "HCM-BENTHANH")["propagandists_valid"], 1);
+    // with Hà Nội's one (the corrected certificate; the other revoked in April)
+    assert_eq!(item(&yesterday, "BHXH")["propagandists_valid"], 2);
+    let today = coverage_on(&app, &h.admin, "2027-06-01").await;
+    assert_eq!(item(&today, "HCM-BENTHANH")["propagandists_valid"], 0);
+    assert_eq!(item(&today, "BHXH")["propagandists_valid"], 1);
 }
 
 #[actix_web::test]

@@ -308,6 +308,64 @@ async fn outreach_stays_in_the_callers_scope() {
 }
 
 #[actix_web::test]
+async fn a_report_of_another_branchs_campaign_answers_404_like_the_campaign_itself() {
+    let app = spawn_app().await;
+    let l = log(&app).await;
+    let hcm_campaign = crate::outreach::campaign(
+        &app,
+        "BHXH-HCM",
+        "Tháng vận động HCM",
+        (2027, 5, 1),
+        (2027, 5, 31),
+    );
+    // Hà Nội's coordinator does not see Hồ Chí Minh City's campaign, so neither report of it
+    let itself = app
+        .get(&format!("/api/v1/campaigns/{hcm_campaign}"), Some(&l.w.hn))
+        .await;
+    assert_status(&itself, 404);
+    for path in ["/api/v1/reports/outreach", "/api/v1/reports/coverage"] {
+        let answer = app
+            .get(&format!("{path}?campaign_id={hcm_campaign}"), Some(&l.w.hn))
+            .await;
+        assert_status(&answer, 404);
+        assert_eq!(answer.error_code(), "not_found");
+    }
+    // its own coordinator and the administrator read it; Hà Nội reads its own campaign
+    let own = report(&app, &l.w.hcm, &format!("campaign_id={hcm_campaign}")).await;
+    assert_eq!(own["campaign_id"], hcm_campaign.to_string());
+    let admin = report(&app, &l.admin, &format!("campaign_id={hcm_campaign}")).await;
+    assert_eq!(admin["campaign_id"], hcm_campaign.to_string());
+    let national = report(&app, &l.w.hn, &format!("campaign_id={}", l.w.campaign)).await;
+    assert_eq!(item(&national, "BHXH-HN")["activities"], 1);
+}
+
+#[actix_web::test]
+async fn an_unknown_organisation_answers_404_even_to_an_administrator() {
+    let app = spawn_app().await;
+    let l = log(&app).await;
+    let unknown = Uuid::new_v4();
+    for path in [
+        "/api/v1/reports/outreach",
+        "/api/v1/reports/coverage",
+        "/api/v1/outreach",
+    ] {
+        let answer = app
+            .get(&format!("{path}?organization_id={unknown}"), Some(&l.admin))
+            .await;
+        assert_status(&answer, 404);
+        assert_eq!(answer.error_code(), "not_found", "{path}");
+    }
+    // a known one still answers its subtree
+    let unit = report(
+        &app,
+        &l.admin,
+        &format!("organization_id={}", app.org("HN-BADINH")),
+    )
+    .await;
+    assert_eq!(unit["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
 async fn outreach_comes_as_csv_and_as_xlsx_holding_the_numbers_of_the_json() {
     let app = spawn_app().await;
     let l = log(&app).await;

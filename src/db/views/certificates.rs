@@ -11,7 +11,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::schema::{
-    certificate_lineage, certificates, cohorts, courses, organizations, signing_keys,
+    certificate_lineage, certificates, cohort_instructors, cohorts, courses, organizations,
+    signing_keys,
 };
 use crate::domain::certificates::public_status;
 use crate::error::AppError;
@@ -332,4 +333,94 @@ pub struct DownstreamCertificate {
     pub holder_name: Option<String>,
     /// The holder, on the same condition as `holder_name`.
     pub holder: Option<Holder>,
+}
+
+/// (id, title, starts on, ends on, organiser) of a cohort a master trainer's strength reached.
+pub type TaughtRow = (Uuid, String, NaiveDate, NaiveDate, Uuid);
+
+/// The cohorts a master-trainer certificate reached, earliest first: those its holder teaches and
+/// those whose certificates name it in their lineage, ending on or after it was issued.
+pub fn cohorts_reached(
+    conn: &mut PgConnection,
+    master: &CertificateRow,
+) -> QueryResult<Vec<TaughtRow>> {
+    cohorts::table
+        .filter(
+            cohorts::id
+                .eq_any(
+                    cohort_instructors::table
+                        .filter(cohort_instructors::user_id.eq(master.holder_id))
+                        .select(cohort_instructors::cohort_id),
+                )
+                .or(cohorts::id.nullable().eq_any(
+                    certificates::table
+                        .filter(
+                            certificates::id.eq_any(
+                                certificate_lineage::table
+                                    .filter(
+                                        certificate_lineage::master_certificate_id.eq(master.id),
+                                    )
+                                    .select(certificate_lineage::certificate_id),
+                            ),
+                        )
+                        .select(certificates::cohort_id),
+                )),
+        )
+        .filter(cohorts::ends_on.ge(master.issued_on))
+        .order(cohorts::starts_on.asc())
+        .select((
+            cohorts::id,
+            cohorts::title,
+            cohorts::starts_on,
+            cohorts::ends_on,
+            cohorts::organization_id,
+        ))
+        .load(conn)
+}
+
+/// The certificates issued on the strength of master certificate `master`, by serial.
+pub fn issued_on_strength_of(
+    conn: &mut PgConnection,
+    master: Uuid,
+) -> QueryResult<Vec<CertificateRow>> {
+    certificates::table
+        .filter(
+            certificates::id.eq_any(
+                certificate_lineage::table
+                    .filter(certificate_lineage::master_certificate_id.eq(master))
+                    .select(certificate_lineage::certificate_id),
+            ),
+        )
+        .order(certificates::serial.asc())
+        .select(CertificateRow::as_select())
+        .load(conn)
+}
+
+/// These cohorts as briefs, by id.
+pub fn cohort_briefs(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, CohortBrief>> {
+    Ok(cohorts::table
+        .filter(cohorts::id.eq_any(ids))
+        .select((
+            cohorts::id,
+            cohorts::title,
+            cohorts::starts_on,
+            cohorts::ends_on,
+        ))
+        .load::<(Uuid, String, NaiveDate, NaiveDate)>(conn)?
+        .into_iter()
+        .map(|(id, title, starts_on, ends_on)| {
+            (
+                id,
+                CohortBrief {
+                    id,
+                    title,
+                    starts_on,
+                    ends_on,
+                },
+            )
+        })
+        .collect())
 }

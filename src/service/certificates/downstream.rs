@@ -11,19 +11,15 @@ use uuid::Uuid;
 
 use super::{reach_certificate, visible};
 use crate::auth::current_user::Actor;
-use crate::db::schema::{certificate_lineage, certificates, cohort_instructors, cohorts};
 use crate::db::views::certificates::{
-    CertificateRow, CohortBrief, Downstream, DownstreamCertificate, DownstreamCohort, Holder,
-    IssuerBrief,
+    self as views, Downstream, DownstreamCertificate, DownstreamCohort, Holder, IssuerBrief,
+    TaughtRow,
 };
 use crate::db::Db;
 use crate::domain::access::manages_people;
 use crate::domain::certificates::public_status;
 use crate::error::AppError;
 use crate::service::as_actor;
-
-/// (id, title, starts on, ends on, organiser) of a cohort.
-type TaughtRow = (Uuid, String, NaiveDate, NaiveDate, Uuid);
 
 /// The organisations by id, as briefs.
 fn organization_briefs(
@@ -64,42 +60,12 @@ pub async fn downstream(
         }
         // the issuer answers for the certificate, wherever its strength was used
         let whole = actor.coordinates(row.issuer_id);
-        let lineage = certificate_lineage::table
-            .filter(certificate_lineage::master_certificate_id.eq(id))
-            .select(certificate_lineage::certificate_id);
-        let taught: Vec<TaughtRow> = cohorts::table
-            .filter(
-                cohorts::id
-                    .eq_any(
-                        cohort_instructors::table
-                            .filter(cohort_instructors::user_id.eq(row.holder_id))
-                            .select(cohort_instructors::cohort_id),
-                    )
-                    .or(cohorts::id.nullable().eq_any(
-                        certificates::table
-                            .filter(certificates::id.eq_any(lineage))
-                            .select(certificates::cohort_id),
-                    )),
-            )
-            .filter(cohorts::ends_on.ge(row.issued_on))
-            .order(cohorts::starts_on.asc())
-            .select((
-                cohorts::id,
-                cohorts::title,
-                cohorts::starts_on,
-                cohorts::ends_on,
-                cohorts::organization_id,
-            ))
-            .load(conn)?;
+        let taught = views::cohorts_reached(conn, &row)?;
         let taught: Vec<TaughtRow> = taught
             .into_iter()
             .filter(|c| whole || actor.scope.covers_organization(c.4))
             .collect();
-        let issued: Vec<CertificateRow> = certificates::table
-            .filter(certificates::id.eq_any(lineage))
-            .order(certificates::serial.asc())
-            .select(CertificateRow::as_select())
-            .load(conn)?;
+        let issued = views::issued_on_strength_of(conn, id)?;
         // each with whether the reader may see the certificate itself (and so its holder)
         let mut reached = Vec::with_capacity(issued.len());
         for c in issued {
@@ -109,28 +75,7 @@ pub async fn downstream(
             }
         }
         let cohort_ids: Vec<Uuid> = reached.iter().filter_map(|(c, _)| c.cohort_id).collect();
-        let cohort_briefs: HashMap<Uuid, CohortBrief> = cohorts::table
-            .filter(cohorts::id.eq_any(&cohort_ids))
-            .select((
-                cohorts::id,
-                cohorts::title,
-                cohorts::starts_on,
-                cohorts::ends_on,
-            ))
-            .load::<(Uuid, String, NaiveDate, NaiveDate)>(conn)?
-            .into_iter()
-            .map(|(id, title, starts_on, ends_on)| {
-                (
-                    id,
-                    CohortBrief {
-                        id,
-                        title,
-                        starts_on,
-                        ends_on,
-                    },
-                )
-            })
-            .collect();
+        let cohort_briefs = views::cohort_briefs(conn, &cohort_ids)?;
         let org_ids: Vec<Uuid> = taught
             .iter()
             .map(|c| c.4)

@@ -15,6 +15,7 @@ use super::{campaign_chain, insert_entries};
 use crate::auth::current_user::Actor;
 use crate::db::outreach::{self as rows, CampaignFacts};
 use crate::db::Db;
+use crate::domain::campaigns::{resolve_by_name, Candidate};
 use crate::domain::organizations::clean_text;
 use crate::domain::outreach::{
     check_campaign, require_certified_on, require_current_certificate, CampaignSpan,
@@ -31,6 +32,12 @@ pub struct OutreachImportReport {
     pub errors: Vec<ImportError>,
 }
 
+/// May the caller import activities (the API and the pages ask the same): a coordinator or an
+/// administrator.
+pub fn may_import(actor: &Actor) -> bool {
+    actor.has(Role::Coordinator) || actor.has(Role::Admin)
+}
+
 /// Imports activities from a CSV file: a coordinator (or administrator) for authors in their
 /// scope. A file with any error writes nothing and answers every error with its line.
 pub async fn import_outreach(
@@ -40,7 +47,7 @@ pub async fn import_outreach(
     today: NaiveDate,
 ) -> Result<OutreachImportReport, AppError> {
     super::as_actor(db, actor, "import_outreach", move |conn, actor| {
-        if !(actor.has(Role::Coordinator) || actor.has(Role::Admin)) {
+        if !may_import(actor) {
             return Err(AppError::Forbidden);
         }
         let (parsed, errors) = parse_outreach_import(&bytes, today);
@@ -85,22 +92,22 @@ fn campaign_for(
     let found = match Uuid::parse_str(cell) {
         Ok(id) => campaigns.iter().find(|c| c.id == id),
         Err(_) => {
+            // the same choice as for a cohort's campaign named by its text, on the activity's day
             let name = clean_text(cell);
-            let distance = |c: &CampaignFacts| {
-                chain
-                    .iter()
-                    .position(|o| *o == c.organization_id)
-                    .unwrap_or(chain.len())
-            };
-            let mut named: Vec<&CampaignFacts> =
-                campaigns.iter().filter(|c| c.name == name).collect();
-            named.sort_by_key(|c| {
-                (
-                    !(c.starts_on <= held_on && held_on <= c.ends_on),
-                    distance(c),
-                )
-            });
-            named.first().copied()
+            let candidates = campaigns
+                .iter()
+                .filter(|c| c.name == name)
+                .map(|c| Candidate {
+                    distance: chain
+                        .iter()
+                        .position(|o| *o == c.organization_id)
+                        .unwrap_or(chain.len()),
+                    starts_on: c.starts_on,
+                    ends_on: c.ends_on,
+                    item: c,
+                })
+                .collect();
+            resolve_by_name(candidates, held_on, held_on).map(|c| c.item)
         }
     };
     let campaign = found.ok_or_else(unknown)?;

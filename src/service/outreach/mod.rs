@@ -30,7 +30,7 @@ use crate::domain::outreach::{
 use crate::domain::paging::paging;
 use crate::error::{AppError, FieldError};
 
-pub use import::{import_outreach, OutreachImportReport};
+pub use import::{import_outreach, may_import, OutreachImportReport};
 
 /// An activity as its author records it.
 #[derive(Debug, Clone, Default)]
@@ -208,6 +208,10 @@ pub async fn find_outreach(
 ) -> Result<OutreachPage, AppError> {
     let (page, per_page) = paging(q.page, q.per_page)?;
     crate::domain::training::check_dates(&[("from", q.from), ("to", q.to)])?;
+    if let (Some(from), Some(to)) = (q.from, q.to) {
+        // the report's rule for a period: not ending before it starts
+        crate::domain::reports::check_period(from, to)?;
+    }
     if let Some(s) = q.status.as_deref() {
         if OutreachStatus::parse(s).is_none() {
             return Err(AppError::validation("status", STATUS_UNKNOWN));
@@ -226,7 +230,7 @@ pub async fn find_outreach(
         if manages_people(&actor.roles) {
             filter.organizations = match (q.organization_id, actor.scope.organization_filter()) {
                 (Some(org), _) if actor.scope.covers_organization(org) => {
-                    Some(orgs::subtree_ids(conn, org)?)
+                    Some(super::existing_subtree(conn, org)?)
                 }
                 (Some(_), _) => return Err(AppError::NotFound),
                 (None, f) => f,

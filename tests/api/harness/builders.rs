@@ -182,7 +182,7 @@ impl CertificateBuilder {
                 diesel::update(certificates::table.find(id))
                     .set((
                         certificates::status.eq("superseded"),
-                        certificates::ended_on.eq(cascade::certificates::issuance::today()),
+                        certificates::ended_on.eq(super::test_today()),
                     ))
                     .execute(&mut conn)
                     .expect("supersede certificate");
