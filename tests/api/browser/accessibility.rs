@@ -258,6 +258,33 @@ async fn every_main_page_passes_axe_and_fits_a_phone() {
     // certificate's public page
     browser.sign_in("hang.nt").await;
     audit.check(&browser, "home of a trainee", None).await;
+    // certified now, she records an outreach activity from her phone, then sees it and her list
+    browser.follow("Ghi nhận hoạt động tuyên truyền").await;
+    assert_eq!(browser.path().await, "/outreach/new");
+    audit
+        .check(&browser, "outreach entry form", Some("outreach-new"))
+        .await;
+    browser
+        .press("//input[@name='form' and @value='door_to_door']")
+        .await;
+    browser.fill("Số người được tuyên truyền", "35").await;
+    browser.click("Ghi nhận").await;
+    assert!(browser.path().await.starts_with("/outreach/"));
+    assert!(browser.text().await.contains("35"));
+    audit
+        .check(
+            &browser,
+            "an outreach entry, just recorded",
+            Some("outreach-entry"),
+        )
+        .await;
+    browser.follow_menu("Trang chủ").await;
+    browser.follow("Hoạt động tuyên truyền").await;
+    assert_eq!(browser.path().await, "/outreach");
+    audit
+        .check(&browser, "my outreach entries", Some("outreach-list"))
+        .await;
+    browser.follow_menu("Trang chủ").await;
     browser.follow_menu("Hồ sơ của tôi").await;
     let record = browser.text().await;
     assert!(record.contains(steps::COHORT_TITLE), "{record}");
