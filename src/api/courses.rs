@@ -68,7 +68,7 @@ pub async fn create(
     body: web::Json<CreateCourse>,
 ) -> Result<HttpResponse, AppError> {
     let input = CourseInput::from(body.into_inner());
-    let row = service::create_course(&state.db, &user.actor(), input).await?;
+    let row = service::create_course(&state.db, &user.actor(), input, state.today()).await?;
     Ok(HttpResponse::Created().json(row))
 }
 

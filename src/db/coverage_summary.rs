@@ -32,7 +32,7 @@ fn contributions(cert_filter: &str, enrolment_filter: &str) -> String {
     format!(
         "WITH cert AS (
              SELECT c.holder_id, u.organization_id AS org, c.tier,
-                    k.superseded_by_id IS NOT NULL AS old_course, c.valid_until,
+                    k.superseded_on, c.valid_until,
                     c.issued_on AS s,
                     LEAST(c.valid_until + 1, COALESCE(c.ended_on, c.valid_until + 1)) AS e
              FROM certificates c
@@ -43,7 +43,8 @@ fn contributions(cert_filter: &str, enrolment_filter: &str) -> String {
          iv AS (
              SELECT holder_id, org, tier AS measure, s, e FROM cert WHERE s < e
              UNION ALL
-             SELECT holder_id, org, '{REFRESHER}', s, e FROM cert WHERE old_course AND s < e
+             SELECT holder_id, org, '{REFRESHER}', GREATEST(s, superseded_on), e FROM cert
+             WHERE superseded_on IS NOT NULL AND GREATEST(s, superseded_on) < e
          ),
          marked AS (
              SELECT holder_id, org, measure, s, e,

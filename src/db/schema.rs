@@ -130,6 +130,7 @@ diesel::table! {
         superseded_by_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        superseded_on -> Nullable<Date>,
     }
 }
 

@@ -130,11 +130,17 @@ pub fn course_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Cours
         .first(conn)
 }
 
-/// Marks `old_id` as replaced by `new_id`.
-pub fn supersede_course(conn: &mut PgConnection, old_id: Uuid, new_id: Uuid) -> QueryResult<()> {
+/// Marks `old_id` as replaced by `new_id` from `day` on.
+pub fn supersede_course(
+    conn: &mut PgConnection,
+    old_id: Uuid,
+    new_id: Uuid,
+    day: NaiveDate,
+) -> QueryResult<()> {
     diesel::update(courses::table.find(old_id))
         .set((
             courses::superseded_by_id.eq(new_id),
+            courses::superseded_on.eq(day),
             courses::updated_at.eq(Utc::now()),
         ))
         .execute(conn)?;

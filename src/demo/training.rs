@@ -83,8 +83,14 @@ pub fn seed_courses(conn: &mut PgConnection) -> Result<(), AppError> {
             .execute(conn)?;
     }
     let new = course_id(conn, "TTV-BHXH-2024")?;
+    // the 2024 curriculum follows the Law on Social Insurance 2024, in force from 1 July 2025
+    let superseded_on = chrono::NaiveDate::from_ymd_opt(2025, 7, 1)
+        .ok_or_else(|| AppError::internal("the demo's supersession day"))?;
     diesel::update(courses::table.filter(courses::code.eq("TTV-BHXH-2014")))
-        .set(courses::superseded_by_id.eq(new))
+        .set((
+            courses::superseded_by_id.eq(new),
+            courses::superseded_on.eq(superseded_on),
+        ))
         .execute(conn)?;
     Ok(())
 }

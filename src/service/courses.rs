@@ -1,6 +1,7 @@
 //! Courses: what is taught, to which tier, under which curriculum version; adding one, and
 //! replacing an older curriculum version by a newer one.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -111,7 +112,12 @@ fn check(body: &CourseInput) -> Result<(String, String, Tier, String), AppError>
 
 /// Marks `old_id` as replaced by the new course `new`: a course of the same tier with another
 /// curriculum version, not superseded yet.
-fn supersede(conn: &mut PgConnection, old_id: Uuid, new: &CourseRow) -> Result<(), AppError> {
+fn supersede(
+    conn: &mut PgConnection,
+    old_id: Uuid,
+    new: &CourseRow,
+    today: NaiveDate,
+) -> Result<(), AppError> {
     // locked, so that of two courses superseding it at once the second waits, then sees the
     // first one's mark and is refused
     let old = rows::course_for_update(conn, old_id)
@@ -134,7 +140,7 @@ fn supersede(conn: &mut PgConnection, old_id: Uuid, new: &CourseRow) -> Result<(
             "Khóa bồi dưỡng này đã được thay thế bằng một khóa khác.",
         ));
     }
-    rows::supersede_course(conn, old_id, new.id)?;
+    rows::supersede_course(conn, old_id, new.id, today)?;
     Ok(())
 }
 
@@ -144,6 +150,7 @@ pub async fn create_course(
     db: &Db,
     actor: &Actor,
     body: CourseInput,
+    today: NaiveDate,
 ) -> Result<CourseRow, AppError> {
     if !(actor.has(Role::Admin) || actor.has(Role::Coordinator)) {
         return Err(refuse(db, actor, "create_course").await);
@@ -169,7 +176,7 @@ pub async fn create_course(
             let row = rows::insert_course(conn, &new)
                 .map_err(|e| AppError::unique(e, &[], "Đã có khóa bồi dưỡng mang mã này."))?;
             if let Some(old_id) = body.supersedes_id {
-                supersede(conn, old_id, &row)?;
+                supersede(conn, old_id, &row, today)?;
             }
             AuditEvent::new(actor.id, "course_created", "course")
                 .object(row.id)

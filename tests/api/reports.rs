@@ -55,6 +55,12 @@ async fn coverage_counts_valid_certificates_for_an_organisation_and_those_above_
     let after = app.get(&path, Some(&c.admin)).await;
     assert_eq!(item(&after.json, "BHXH-HN")["propagandists_valid"], 2);
     assert_eq!(item(&after.json, "BHXH-HN")["needing_refresher"], 2);
+    // the newer curriculum came on 1 June: the day before, nobody needed a refresher yet
+    let before = app
+        .get(&format!("{path}&as_of=2027-05-31"), Some(&c.admin))
+        .await;
+    assert_status(&before, 200);
+    assert_eq!(item(&before.json, "BHXH-HN")["needing_refresher"], 0);
     // the national body sees the branch's people too
     let national = app
         .get(

@@ -78,7 +78,7 @@ fn direct_coverage(app: &TestApp, as_of: NaiveDate) -> HashMap<(String, String),
              WHERE o.parent_id IS NOT NULL
          ),
          valid AS (
-             SELECT c.*, k.superseded_by_id IS NOT NULL AS old_course, a.ancestor
+             SELECT c.*, k.superseded_on <= $1 AS old_course, a.ancestor
              FROM certificates c JOIN users u ON u.id = c.holder_id
              JOIN anc a ON a.org = u.organization_id JOIN courses k ON k.id = c.course_id
              WHERE c.issued_on <= $1 AND c.valid_until >= $1
