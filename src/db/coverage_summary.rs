@@ -75,11 +75,20 @@ fn contributions(cert_filter: &str, enrolment_filter: &str) -> String {
 }
 
 /// Day-keyed changes (`org`, `measure`, `day`, `d`) from `events`, summed into the three grains
-/// and added to `coverage_deltas`.
-fn add_deltas(events: &str) -> String {
+/// and added to `coverage_deltas` — into an emptied table (`onto_empty`: a plain insert, no
+/// conflict to resolve) or onto the counts already there.
+fn add_deltas(events: &str, onto_empty: bool) -> String {
+    // summed in integers rather than numerics, inserted in the primary key's order (its index
+    // grows at one end)
+    let merge = if onto_empty {
+        ""
+    } else {
+        "ON CONFLICT (grain, period, organization_id, measure)
+         DO UPDATE SET delta = coverage_deltas.delta + excluded.delta"
+    };
     format!(
         "byday AS (
-             SELECT org, measure, day, sum(d) AS d FROM ({events}) ev
+             SELECT org, measure, day, sum(d)::int AS d FROM ({events}) ev
              GROUP BY org, measure, day HAVING sum(d) <> 0
          ),
          grained AS (
@@ -93,8 +102,7 @@ fn add_deltas(events: &str) -> String {
          SELECT grain, period, org, measure, sum(d) FROM grained
          GROUP BY grain, period, org, measure HAVING sum(d) <> 0
          ORDER BY grain, period, org, measure
-         ON CONFLICT (grain, period, organization_id, measure)
-         DO UPDATE SET delta = coverage_deltas.delta + excluded.delta"
+         {merge}"
     )
 }
 
@@ -138,7 +146,8 @@ pub fn holders_changed(conn: &mut PgConnection, holders: &[Uuid]) -> QueryResult
             "SELECT org, measure, s AS day, -1 AS d FROM old
              UNION ALL SELECT org, measure, e, 1 FROM old
              UNION ALL SELECT org, measure, s, 1 FROM new
-             UNION ALL SELECT org, measure, e, -1 FROM new"
+             UNION ALL SELECT org, measure, e, -1 FROM new",
+            false,
         )
     );
     // the plan must not hinge on statistics that lag behind a table just filled (a nested loop
@@ -178,30 +187,17 @@ pub fn rebuild(conn: &mut PgConnection) -> QueryResult<usize> {
         contributions("TRUE", "TRUE")
     ))
     .execute(conn)?;
-    // the deltas were just emptied: a plain insert (no conflict to resolve), summing in
-    // integers rather than numerics, in the primary key's order (its index grows at one end)
-    diesel::sql_query(
-        "WITH byday AS (
-             SELECT org, measure, day, sum(d)::int AS d FROM (
-                 SELECT organization_id AS org, measure, starts_on AS day, 1 AS d
-                 FROM coverage_contributions
-                 UNION ALL
-                 SELECT organization_id, measure, ends_on, -1 FROM coverage_contributions
-             ) ev
-             GROUP BY org, measure, day HAVING sum(d) <> 0
-         ),
-         grained AS (
-             SELECT 'd'::\"char\" AS grain, day AS period, org, measure, d FROM byday
+    // the deltas were just emptied
+    diesel::sql_query(format!(
+        "WITH {}",
+        add_deltas(
+            "SELECT organization_id AS org, measure, starts_on AS day, 1 AS d
+             FROM coverage_contributions
              UNION ALL
-             SELECT 'm'::\"char\", date_trunc('month', day)::date, org, measure, d FROM byday
-             UNION ALL
-             SELECT 'y'::\"char\", date_trunc('year', day)::date, org, measure, d FROM byday
-         )
-         INSERT INTO coverage_deltas (grain, period, organization_id, measure, delta)
-         SELECT grain, period, org, measure, sum(d) FROM grained
-         GROUP BY grain, period, org, measure HAVING sum(d) <> 0
-         ORDER BY grain, period, org, measure",
-    )
+             SELECT organization_id, measure, ends_on, -1 FROM coverage_contributions",
+            true,
+        )
+    ))
     .execute(conn)?;
     Ok(n)
 }

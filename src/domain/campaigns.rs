@@ -3,6 +3,7 @@
 //! who sees one, and which one a cohort may refer to.
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use super::organizations::clean_text;
 use super::text::TextRule;
@@ -92,6 +93,28 @@ pub struct Candidate<T> {
     pub distance: usize,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+}
+
+impl<T> Candidate<T> {
+    /// A campaign of `organization` over `starts_on..=ends_on`, placed by how far up `chain`
+    /// (the organiser's organisation first, then those above it) its organisation stands.
+    pub fn in_chain(
+        item: T,
+        organization: Uuid,
+        chain: &[Uuid],
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+    ) -> Self {
+        Candidate {
+            distance: chain
+                .iter()
+                .position(|o| *o == organization)
+                .unwrap_or(chain.len()),
+            item,
+            starts_on,
+            ends_on,
+        }
+    }
 }
 
 /// Of the campaigns an organiser may see that carry a name, the one a cohort of

@@ -309,14 +309,9 @@ pub fn campaign_named(
     let chain = organizer_chain(conn, organizer)?;
     let candidates = rows::named(conn, name, &chain)?
         .into_iter()
-        .map(|c| Candidate {
-            distance: chain
-                .iter()
-                .position(|o| *o == c.organization_id)
-                .unwrap_or(chain.len()),
-            starts_on: c.starts_on,
-            ends_on: c.ends_on,
-            item: c,
+        .map(|c| {
+            let (organization, starts_on, ends_on) = (c.organization_id, c.starts_on, c.ends_on);
+            Candidate::in_chain(c, organization, &chain, starts_on, ends_on)
         })
         .collect();
     let found = resolve_by_name(candidates, from, to).ok_or_else(|| {

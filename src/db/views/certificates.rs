@@ -151,18 +151,7 @@ pub fn views(
         .map(|(id, by)| (id, by.is_some()))
         .collect();
     let cohort_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.cohort_id).collect();
-    let cohort_briefs: HashMap<Uuid, (String, NaiveDate, NaiveDate)> = cohorts::table
-        .filter(cohorts::id.eq_any(&cohort_ids))
-        .select((
-            cohorts::id,
-            cohorts::title,
-            cohorts::starts_on,
-            cohorts::ends_on,
-        ))
-        .load::<(Uuid, String, NaiveDate, NaiveDate)>(conn)?
-        .into_iter()
-        .map(|(id, title, starts_on, ends_on)| (id, (title, starts_on, ends_on)))
-        .collect();
+    let cohort_briefs = cohort_briefs(conn, &cohort_ids)?;
     let issuer_ids: Vec<Uuid> = rows.iter().map(|r| r.issuer_id).collect();
     let issuers: HashMap<Uuid, (String, String)> = organizations::table
         .filter(organizations::id.eq_any(&issuer_ids))
@@ -182,16 +171,7 @@ pub fn views(
             .get(&r.course_id)
             .copied()
             .unwrap_or(false);
-        let cohort = r.cohort_id.and_then(|cid| {
-            cohort_briefs
-                .get(&cid)
-                .map(|(title, starts_on, ends_on)| CohortBrief {
-                    id: cid,
-                    title: title.clone(),
-                    starts_on: *starts_on,
-                    ends_on: *ends_on,
-                })
-        });
+        let cohort = r.cohort_id.and_then(|cid| cohort_briefs.get(&cid).cloned());
         let (icode, iname) = issuers.get(&r.issuer_id).cloned().unwrap_or_default();
         let status = public_status(&r.status, r.valid_until, today);
         out.push(CertificateView {

@@ -97,15 +97,7 @@ fn campaign_for(
             let candidates = campaigns
                 .iter()
                 .filter(|c| c.name == name)
-                .map(|c| Candidate {
-                    distance: chain
-                        .iter()
-                        .position(|o| *o == c.organization_id)
-                        .unwrap_or(chain.len()),
-                    starts_on: c.starts_on,
-                    ends_on: c.ends_on,
-                    item: c,
-                })
+                .map(|c| Candidate::in_chain(c, c.organization_id, chain, c.starts_on, c.ends_on))
                 .collect();
             resolve_by_name(candidates, held_on, held_on).map(|c| c.item)
         }
